@@ -89,6 +89,15 @@ public interface Backend extends AutoCloseable {
         throw new UnsupportedOperationException("backend " + descriptor().name() + " does not implement MLA_ATTENTION");
     }
 
+    /**
+     * Reads {@code bytes} of freshly allocated device memory with the backend's own threads or
+     * queues, the way its kernels read weights, and returns the best rate of a few passes in GB/s.
+     * Benchmarks compare decode weight streaming with it; empty where a backend has no probe.
+     */
+    default java.util.OptionalDouble measureReadBandwidth(long bytes) {
+        return java.util.OptionalDouble.empty();
+    }
+
     /** Sum over ranks; a single-rank backend has nothing to do. */
     default void allReduce(Tensor t, int rows) {}
 

@@ -4,6 +4,7 @@ import io.jsgl.engine.bench.BenchOneBatch;
 import io.jsgl.engine.model.DecoderModel;
 import io.jsgl.engine.model.ModelLoadOptions;
 import io.jsgl.engine.backend.BackendRegistry;
+import io.jsgl.engine.backend.ProfilingBackend;
 import io.jsgl.spi.Backend;
 import io.jsgl.spi.BackendOptions;
 import java.util.Map;
@@ -22,13 +23,18 @@ final class BenchOneBatchCommand implements Callable<Integer> {
     @Option(names = "--output-len", defaultValue = "32", paramLabel = "O") int outputLen;
     @Option(names = "--max-step-tokens", defaultValue = "2048", paramLabel = "N", description = "largest prefill step") int maxStepTokens;
     @Option(names = "--seed", defaultValue = "1", paramLabel = "S") long seed;
+    @Option(names = "--probe-bytes", paramLabel = "N", description = "size of the read-bandwidth probe run before and after (0: none; default 1 GiB)")
+    long probeBytes = BenchOneBatch.DEFAULT_PROBE_BYTES;
+    @Option(names = "--profile-ops", description = "time every op (synchronizing after each) and print where prefill and decode go")
+    boolean profileOps;
     @Option(names = "--warmup", defaultValue = "true", negatable = true, description = "run a short untimed batch first") boolean warmup;
 
     @Override
     public Integer call() throws Exception {
         if (batchSize < 1 || inputLen < 1 || outputLen < 1) throw new IllegalArgumentException("sizes must be >= 1");
+        if (probeBytes < 0) throw new IllegalArgumentException("--probe-bytes must be >= 0");
         try (var opened = model.openBackend(model.modelDir())) {
-            Backend backend = opened.backend();
+            Backend backend = profileOps ? new ProfilingBackend(opened.backend()) : opened.backend();
             int step = Math.max(batchSize, Math.min(maxStepTokens, batchSize * inputLen));
             var opts = new ModelLoadOptions(step, batchSize, 1 + batchSize * (inputLen + outputLen),
                     EngineOptions.kvDtype(model.kvCacheDtype));
@@ -37,12 +43,13 @@ final class BenchOneBatchCommand implements Callable<Integer> {
                 System.err.printf("loaded %s on %s (%d threads) in %.1f s%n", model.modelDir(), backend.descriptor().name(),
                         backend.threads(), (System.nanoTime() - t0) / 1e9);
                 if (warmup) {
+                    // the warm-up's ops are not part of the profile: BenchOneBatch resets it after prefill
                     new BenchOneBatch(m, batchSize, Math.min(inputLen, 32), 4).run(new java.io.PrintStream(
                             java.io.OutputStream.nullOutputStream()), seed + 1);
                 }
                 System.out.printf("Benchmark: batch_size=%d input_len=%d output_len=%d backend=%s%n", batchSize, inputLen,
                         outputLen, backend.descriptor().name());
-                new BenchOneBatch(m, batchSize, inputLen, outputLen).run(System.out, seed);
+                new BenchOneBatch(m, batchSize, inputLen, outputLen, probeBytes).run(System.out, seed);
             }
         }
         return 0;

@@ -66,6 +66,11 @@ final class Avx512Backend implements Backend {
     @Override public int threads() { return pool.threads(); }
 
     @Override
+    public java.util.OptionalDouble measureReadBandwidth(long bytes) {
+        return java.util.OptionalDouble.of(io.jsgl.cpu.kernels.BandwidthProbe.measure(pool, bytes));
+    }
+
+    @Override
     public DeviceBuffer allocate(long bytes) {
         return new HostBuffer(bytes);
     }

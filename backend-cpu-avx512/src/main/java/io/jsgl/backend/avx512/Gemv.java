@@ -21,6 +21,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class Gemv implements ParallelTask {
     /** Up to this many rows share one pass over the weights; more rows go to {@link Gemm}. */
     static final int MAX_ROWS = 4;
+    private static final int CHUNKS_PER_THREAD = Integer.getInteger("jsgl.gemv.chunks", 8);
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
@@ -44,7 +45,7 @@ final class Gemv implements ParallelTask {
 
     Gemv(WorkerPool pool) {
         this.pool = pool;
-        this.acc = new float[pool.threads()][MAX_ROWS * PackedWeight.PANEL];
+        this.acc = new float[pool.threads()][2 * MAX_ROWS * PackedWeight.PANEL];
     }
 
     void run(Tensor xt, PackedWeight w, MemorySegment bias, Tensor outT, int rows) {
@@ -63,7 +64,7 @@ final class Gemv implements ParallelTask {
         this.ws = w.data;
         this.bias = bias;
         this.rows = rows;
-        this.chunks = Math.min(w.panels, 8 * pool.threads());
+        this.chunks = Math.min(w.panels, CHUNKS_PER_THREAD * pool.threads());
         pool.run(chunks, this);
         this.w = null;
         this.ws = null;
@@ -86,24 +87,30 @@ final class Gemv implements ParallelTask {
         }
     }
 
-    /** One row: four columns per step so that eight independent FMA chains hide the FMA latency. */
+    /**
+     * One row: the panel is read as four streams, one per quarter of its columns. A single
+     * sequential stream leaves DRAM bandwidth unused, because the widen and FMA uops waiting on a
+     * missing line fill the scheduler long before enough lines are in flight; four streams each
+     * get their own run of hardware prefetches. Measured on a 2-core Xeon over the 272 MB LM head:
+     * one stream 19 GB/s, four 24-26 GB/s, a plain vector sum of the same bytes 25.
+     */
     private void bf16Row(int p, int worker) {
         FloatVector lo0 = FloatVector.zero(F), lo1 = lo0, lo2 = lo0, lo3 = lo0;
         FloatVector hi0 = lo0, hi1 = lo0, hi2 = lo0, hi3 = lo0;
         float[] x = this.x;
         MemorySegment ws = this.ws;
-        long base = w.offset(p, 0);
-        int c = 0;
-        for (; c <= k - 4; c += 4) {
-            long o = base + 64L * c;
-            IntVector w0 = IntVector.fromMemorySegment(I, ws, o, LE);
-            IntVector w1 = IntVector.fromMemorySegment(I, ws, o + 64, LE);
-            IntVector w2 = IntVector.fromMemorySegment(I, ws, o + 128, LE);
-            IntVector w3 = IntVector.fromMemorySegment(I, ws, o + 192, LE);
+        int q = k / 4;
+        long b0 = w.offset(p, 0), b1 = w.offset(p, q), b2 = w.offset(p, 2 * q), b3 = w.offset(p, 3 * q);
+        for (int c = 0; c < q; c++) {
+            long o = 64L * c;
+            IntVector w0 = IntVector.fromMemorySegment(I, ws, b0 + o, LE);
+            IntVector w1 = IntVector.fromMemorySegment(I, ws, b1 + o, LE);
+            IntVector w2 = IntVector.fromMemorySegment(I, ws, b2 + o, LE);
+            IntVector w3 = IntVector.fromMemorySegment(I, ws, b3 + o, LE);
             FloatVector x0 = FloatVector.broadcast(F, x[c]);
-            FloatVector x1 = FloatVector.broadcast(F, x[c + 1]);
-            FloatVector x2 = FloatVector.broadcast(F, x[c + 2]);
-            FloatVector x3 = FloatVector.broadcast(F, x[c + 3]);
+            FloatVector x1 = FloatVector.broadcast(F, x[q + c]);
+            FloatVector x2 = FloatVector.broadcast(F, x[2 * q + c]);
+            FloatVector x3 = FloatVector.broadcast(F, x[3 * q + c]);
             lo0 = low(w0).fma(x0, lo0);
             hi0 = high(w0).fma(x0, hi0);
             lo1 = low(w1).fma(x1, lo1);
@@ -113,8 +120,8 @@ final class Gemv implements ParallelTask {
             lo3 = low(w3).fma(x3, lo3);
             hi3 = high(w3).fma(x3, hi3);
         }
-        for (; c < k; c++) {
-            IntVector w0 = IntVector.fromMemorySegment(I, ws, base + 64L * c, LE);
+        for (int c = 4 * q; c < k; c++) { // the columns past the last whole quarter
+            IntVector w0 = IntVector.fromMemorySegment(I, ws, b0 + 64L * c, LE);
             FloatVector x0 = FloatVector.broadcast(F, x[c]);
             lo0 = low(w0).fma(x0, lo0);
             hi0 = high(w0).fma(x0, hi0);
@@ -125,41 +132,64 @@ final class Gemv implements ParallelTask {
         store(0, p, acc);
     }
 
-    /** Two to four rows: each column's line is widened once and feeds every row. */
+    /**
+     * Two to four rows: each column's line is widened once and feeds every row; the panel is read
+     * as two streams (its two halves of columns) for the reason given at {@link #bf16Row}.
+     */
     private void bf16Rows(int p, int worker) {
-        FloatVector lo0 = FloatVector.zero(F), lo1 = lo0, lo2 = lo0, lo3 = lo0;
-        FloatVector hi0 = lo0, hi1 = lo0, hi2 = lo0, hi3 = lo0;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
         float[] x = this.x;
         MemorySegment ws = this.ws;
-        long base = w.offset(p, 0);
+        int h = k / 2;
+        long base0 = w.offset(p, 0), base1 = w.offset(p, h);
         // missing rows repeat the last real one: harmless work, and the loop stays branch-free
         int r1 = Math.min(1, rows - 1) * k, r2 = Math.min(2, rows - 1) * k, r3 = Math.min(3, rows - 1) * k;
-        for (int c = 0; c < k; c++) {
-            IntVector wv = IntVector.fromMemorySegment(I, ws, base + 64L * c, LE);
-            FloatVector lo = low(wv);
-            FloatVector hi = high(wv);
-            FloatVector x0 = FloatVector.broadcast(F, x[c]);
-            FloatVector x1 = FloatVector.broadcast(F, x[r1 + c]);
-            FloatVector x2 = FloatVector.broadcast(F, x[r2 + c]);
-            FloatVector x3 = FloatVector.broadcast(F, x[r3 + c]);
-            lo0 = lo.fma(x0, lo0);
-            hi0 = hi.fma(x0, hi0);
-            lo1 = lo.fma(x1, lo1);
-            hi1 = hi.fma(x1, hi1);
-            lo2 = lo.fma(x2, lo2);
-            hi2 = hi.fma(x2, hi2);
-            lo3 = lo.fma(x3, lo3);
-            hi3 = hi.fma(x3, hi3);
+        for (int c = 0; c < h; c++) {
+            long o = 64L * c;
+            IntVector v0 = IntVector.fromMemorySegment(I, ws, base0 + o, LE);
+            IntVector v1 = IntVector.fromMemorySegment(I, ws, base1 + o, LE);
+            FloatVector lo = low(v0), hi = high(v0), lo1 = low(v1), hi1 = high(v1);
+            int d = h + c;
+            a0 = lo.fma(FloatVector.broadcast(F, x[c]), a0);
+            a1 = hi.fma(FloatVector.broadcast(F, x[c]), a1);
+            a2 = lo.fma(FloatVector.broadcast(F, x[r1 + c]), a2);
+            a3 = hi.fma(FloatVector.broadcast(F, x[r1 + c]), a3);
+            a4 = lo.fma(FloatVector.broadcast(F, x[r2 + c]), a4);
+            a5 = hi.fma(FloatVector.broadcast(F, x[r2 + c]), a5);
+            a6 = lo.fma(FloatVector.broadcast(F, x[r3 + c]), a6);
+            a7 = hi.fma(FloatVector.broadcast(F, x[r3 + c]), a7);
+            b0 = lo1.fma(FloatVector.broadcast(F, x[d]), b0);
+            b1 = hi1.fma(FloatVector.broadcast(F, x[d]), b1);
+            b2 = lo1.fma(FloatVector.broadcast(F, x[r1 + d]), b2);
+            b3 = hi1.fma(FloatVector.broadcast(F, x[r1 + d]), b3);
+            b4 = lo1.fma(FloatVector.broadcast(F, x[r2 + d]), b4);
+            b5 = hi1.fma(FloatVector.broadcast(F, x[r2 + d]), b5);
+            b6 = lo1.fma(FloatVector.broadcast(F, x[r3 + d]), b6);
+            b7 = hi1.fma(FloatVector.broadcast(F, x[r3 + d]), b7);
+        }
+        if ((k & 1) != 0) { // the last column of an odd k
+            int c = k - 1;
+            IntVector v = IntVector.fromMemorySegment(I, ws, w.offset(p, c), LE);
+            FloatVector lo = low(v), hi = high(v);
+            a0 = lo.fma(FloatVector.broadcast(F, x[c]), a0);
+            a1 = hi.fma(FloatVector.broadcast(F, x[c]), a1);
+            a2 = lo.fma(FloatVector.broadcast(F, x[r1 + c]), a2);
+            a3 = hi.fma(FloatVector.broadcast(F, x[r1 + c]), a3);
+            a4 = lo.fma(FloatVector.broadcast(F, x[r2 + c]), a4);
+            a5 = hi.fma(FloatVector.broadcast(F, x[r2 + c]), a5);
+            a6 = lo.fma(FloatVector.broadcast(F, x[r3 + c]), a6);
+            a7 = hi.fma(FloatVector.broadcast(F, x[r3 + c]), a7);
         }
         float[] acc = this.acc[worker];
-        lo0.intoArray(acc, 0);
-        hi0.intoArray(acc, 16);
-        lo1.intoArray(acc, 32);
-        hi1.intoArray(acc, 48);
-        lo2.intoArray(acc, 64);
-        hi2.intoArray(acc, 80);
-        lo3.intoArray(acc, 96);
-        hi3.intoArray(acc, 112);
+        a0.add(b0).intoArray(acc, 0);
+        a1.add(b1).intoArray(acc, 16);
+        a2.add(b2).intoArray(acc, 32);
+        a3.add(b3).intoArray(acc, 48);
+        a4.add(b4).intoArray(acc, 64);
+        a5.add(b5).intoArray(acc, 80);
+        a6.add(b6).intoArray(acc, 96);
+        a7.add(b7).intoArray(acc, 112);
         for (int r = 0; r < rows; r++) store(r, p, acc);
     }
 

@@ -94,36 +94,52 @@ public final class RopeKernel {
         });
     }
 
+    /*
+     * The two styles are separate methods on purpose: as one method the body is too large for C1
+     * ("out of virtual registers"), and a method C1 gives up on never reaches C2 either, leaving
+     * its Vector API calls uncompiled.
+     */
     private static void rotate(Table t, MemorySegment seg, long rowByte, int heads, int headDim, int pos) {
+        if (t.rope.style() == RopeStyle.NEOX) rotateHalves(t, seg, rowByte, heads, headDim, pos);
+        else rotatePairs(t, seg, rowByte, heads, headDim, pos);
+    }
+
+    /** NeoX style: channel i pairs with channel i + half. */
+    private static void rotateHalves(Table t, MemorySegment seg, long rowByte, int heads, int headDim, int pos) {
         int half = t.half;
         float[] cos = t.cos;
         float[] sin = t.sin;
         int tb = pos * half;
-        if (t.rope.style() == RopeStyle.NEOX) {
-            for (int h = 0; h < heads; h++) {
-                long b0 = rowByte + 4L * h * headDim;
-                long b1 = b0 + 4L * half;
-                for (int i = 0; i < half; i += F.length()) {
-                    VectorMask<Float> m = F.indexInRange(i, half);
-                    FloatVector x0 = FloatVector.fromMemorySegment(F, seg, b0 + 4L * i, LE, m);
-                    FloatVector x1 = FloatVector.fromMemorySegment(F, seg, b1 + 4L * i, LE, m);
-                    FloatVector cv = FloatVector.fromArray(F, cos, tb + i, m);
-                    FloatVector sv = FloatVector.fromArray(F, sin, tb + i, m);
-                    x0.mul(cv).sub(x1.mul(sv)).intoMemorySegment(seg, b0 + 4L * i, LE, m);
-                    x1.mul(cv).add(x0.mul(sv)).intoMemorySegment(seg, b1 + 4L * i, LE, m);
-                }
+        for (int h = 0; h < heads; h++) {
+            long b0 = rowByte + 4L * h * headDim;
+            long b1 = b0 + 4L * half;
+            for (int i = 0; i < half; i += F.length()) {
+                VectorMask<Float> m = F.indexInRange(i, half);
+                FloatVector x0 = FloatVector.fromMemorySegment(F, seg, b0 + 4L * i, LE, m);
+                FloatVector x1 = FloatVector.fromMemorySegment(F, seg, b1 + 4L * i, LE, m);
+                FloatVector cv = FloatVector.fromArray(F, cos, tb + i, m);
+                FloatVector sv = FloatVector.fromArray(F, sin, tb + i, m);
+                x0.mul(cv).sub(x1.mul(sv)).intoMemorySegment(seg, b0 + 4L * i, LE, m);
+                x1.mul(cv).add(x0.mul(sv)).intoMemorySegment(seg, b1 + 4L * i, LE, m);
             }
-        } else {
-            for (int h = 0; h < heads; h++) {
-                long b = rowByte + 4L * h * headDim;
-                for (int i = 0; i < half; i++) {
-                    float x0 = seg.get(FLOAT, b + 8L * i);
-                    float x1 = seg.get(FLOAT, b + 8L * i + 4);
-                    float cv = cos[tb + i];
-                    float sv = sin[tb + i];
-                    seg.set(FLOAT, b + 8L * i, x0 * cv - x1 * sv);
-                    seg.set(FLOAT, b + 8L * i + 4, x1 * cv + x0 * sv);
-                }
+        }
+    }
+
+    /** Interleaved (GPT-J) style: channel 2i pairs with channel 2i + 1. */
+    private static void rotatePairs(Table t, MemorySegment seg, long rowByte, int heads, int headDim, int pos) {
+        int half = t.half;
+        float[] cos = t.cos;
+        float[] sin = t.sin;
+        int tb = pos * half;
+        for (int h = 0; h < heads; h++) {
+            long b = rowByte + 4L * h * headDim;
+            for (int i = 0; i < half; i++) {
+                float x0 = seg.get(FLOAT, b + 8L * i);
+                float x1 = seg.get(FLOAT, b + 8L * i + 4);
+                float cv = cos[tb + i];
+                float sv = sin[tb + i];
+                seg.set(FLOAT, b + 8L * i, x0 * cv - x1 * sv);
+                seg.set(FLOAT, b + 8L * i + 4, x1 * cv + x0 * sv);
             }
         }
     }

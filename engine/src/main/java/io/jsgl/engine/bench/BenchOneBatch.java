@@ -1,5 +1,6 @@
 package io.jsgl.engine.bench;
 
+import io.jsgl.engine.backend.ProfilingBackend;
 import io.jsgl.engine.model.DecoderModel;
 import io.jsgl.engine.model.ModelStep;
 import io.jsgl.spi.AttentionBatch;
@@ -10,6 +11,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.OptionalDouble;
 import java.util.SplittableRandom;
 
 /**
@@ -18,7 +20,10 @@ import java.util.SplittableRandom;
  * plus the weight-streaming rate of decode.
  */
 public final class BenchOneBatch {
-    public record Result(double prefillSeconds, double medianDecodeSeconds, double totalSeconds, double weightGBps) {}
+    public record Result(double prefillSeconds, double medianDecodeSeconds, double totalSeconds, double weightGBps, double probeGBps) {}
+
+    /** Default size of the bandwidth probe: past any last-level cache a weight could sit in. */
+    public static final long DEFAULT_PROBE_BYTES = 1L << 30;
 
     private final DecoderModel model;
     private final int batch;
@@ -27,8 +32,17 @@ public final class BenchOneBatch {
     private final int vocab;
     private final int perSeq;
     private final int[] slots;
+    private final long probeBytes;
 
     public BenchOneBatch(DecoderModel model, int batch, int inputLen, int outputLen) {
+        this(model, batch, inputLen, outputLen, 0);
+    }
+
+    /**
+     * {@code probeBytes > 0}: the backend's read-bandwidth probe runs over that many bytes right
+     * before prefill and right after decode, and decode streaming is reported against their mean.
+     */
+    public BenchOneBatch(DecoderModel model, int batch, int inputLen, int outputLen, long probeBytes) {
         if (batch < 1 || inputLen < 1 || outputLen < 1) throw new IllegalArgumentException("batch, input and output lengths must be >= 1");
         this.model = model;
         this.batch = batch;
@@ -40,6 +54,7 @@ public final class BenchOneBatch {
             throw new IllegalArgumentException("KV pool of " + model.options().kvSlots() + " slots is too small for "
                     + batch + " x " + perSeq);
         }
+        this.probeBytes = probeBytes;
         this.slots = new int[batch * perSeq];
         for (int i = 0; i < slots.length; i++) slots[i] = 1 + i;
     }
@@ -50,10 +65,16 @@ public final class BenchOneBatch {
         for (int[] t : tokens) for (int i = 0; i < inputLen; i++) t[i] = rnd.nextInt(vocab);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment logits = arena.allocate((long) model.options().maxLogitRows() * vocab * 4, 64);
+            OptionalDouble probeBefore = probe();
             long t0 = System.nanoTime();
             prefill(tokens, logits);
             double prefill = (System.nanoTime() - t0) / 1e9;
             out.printf("Prefill. latency: %.5f s, throughput: %9.2f token/s%n", prefill, batch * inputLen / prefill);
+            ProfilingBackend profiler = model.backend() instanceof ProfilingBackend pb ? pb : null;
+            if (profiler != null) {
+                profiler.report(out, "prefill", 1);
+                profiler.reset();
+            }
             double[] decode = new double[outputLen - 1];
             for (int step = 0; step < outputLen - 1; step++) {
                 long s0 = System.nanoTime();
@@ -64,6 +85,7 @@ public final class BenchOneBatch {
                             decode[step], batch / decode[step]);
                 }
             }
+            if (profiler != null) profiler.report(out, "decode", decode.length);
             double total = prefill + Arrays.stream(decode).sum();
             double median = median(decode);
             // mixtures of experts: count only the experts a step reads (top-k at batch 1, the expectation above)
@@ -80,8 +102,22 @@ public final class BenchOneBatch {
                 }
             }
             out.printf("Total. latency: %.3f s, throughput: %9.2f token/s%n", total, batch * (inputLen + outputLen - 1) / total);
-            return new Result(prefill, median, total, gbps);
+            OptionalDouble probeAfter = probe();
+            double probe = Double.NaN;
+            if (probeBefore.isPresent() && probeAfter.isPresent()) {
+                probe = (probeBefore.getAsDouble() + probeAfter.getAsDouble()) / 2;
+                out.printf("Bandwidth probe: %.2f GB/s before, %.2f GB/s after (%.0f MB read by the backend's threads); "
+                        + "decode streamed weights at %.2f of their mean%n", probeBefore.getAsDouble(),
+                        probeAfter.getAsDouble(), probeBytes / 1e6, decode.length > 0 ? gbps / probe : 0);
+            } else if (probeBytes > 0) {
+                out.printf("Bandwidth probe: not implemented by backend %s%n", model.backend().descriptor().name());
+            }
+            return new Result(prefill, median, total, gbps, probe);
         }
+    }
+
+    private OptionalDouble probe() {
+        return probeBytes > 0 ? model.backend().measureReadBandwidth(probeBytes) : OptionalDouble.empty();
     }
 
     private void prefill(int[][] tokens, MemorySegment logits) {
