@@ -32,6 +32,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class Attention implements ParallelTask {
     static final int QB = 16;
+    /** Keys per block: two vectors of scores. */
     static final int KB = 32;
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
@@ -231,13 +232,18 @@ final class Attention implements ParallelTask {
         }
     }
 
-    /** Keys {@code [j0, j0+jn)} of sequence s, head kvHead, widened to f32 rows of the scratch. */
+    /**
+     * Keys {@code [j0, j0+jn)} of sequence s, head kvHead, widened to f32 rows of the scratch, and
+     * transposed ({@code kT[d][j]}) for the score loop.
+     */
     private void gather(int s, int kvHead, int j0, int jn, Scratch sc) {
         int base = b.slotStart()[s] + j0;
         for (int j = 0; j < jn; j++) {
             int slot = b.slotTable()[base + j];
             long kRow = cache.kOffset(layer, kvHead, slot);
             widenRow(cache.k, kRow, hdp, sc.k, j * hdp);
+            float[] k = sc.k, kT = sc.kT;
+            for (int d = 0; d < hd; d++) kT[d * KB + j] = k[j * hdp + d];
             // a latent row is its own value: its first vd channels
             if (latent) System.arraycopy(sc.k, j * hdp, sc.v, j * vdp, vdp);
             else widenRow(cache.v, cache.vOffset(layer, kvHead, slot), vdp, sc.v, j * vdp);
@@ -263,45 +269,42 @@ final class Attention implements ParallelTask {
         }
     }
 
-    /** Folds keys {@code [ja, je)} of the gathered block into query qi's softmax state. */
+    /**
+     * Folds keys {@code [ja, je)} of the gathered block into query qi's softmax state. The scores
+     * of the whole block come from the transposed keys, sixteen keys per vector with q's channels
+     * broadcast, so no score needs a horizontal reduction; keys outside {@code [ja, je)} are masked.
+     */
     private void update(Scratch sc, int qi, int ja, int je, int hdp, int vdp) {
         float[] q = sc.q;
-        float[] k = sc.k;
+        float[] kT = sc.kT;
         float[] p = sc.s;
-        int n = je - ja;
         int qo = qi * hdp;
-        for (int j = 0; j < n; j++) {
-            int ko = (ja + j) * hdp;
-            FloatVector dot = FloatVector.fromArray(F, q, qo).mul(FloatVector.fromArray(F, k, ko));
-            for (int d = F.length(); d < hdp; d += F.length()) {
-                dot = FloatVector.fromArray(F, q, qo + d).fma(FloatVector.fromArray(F, k, ko + d), dot);
-            }
-            p[j] = dot.reduceLanes(VectorOperators.ADD);
+        FloatVector s0 = FloatVector.zero(F), s1 = s0;
+        for (int d = 0; d < hd; d++) {
+            FloatVector qd = FloatVector.broadcast(F, q[qo + d]);
+            s0 = FloatVector.fromArray(F, kT, d * KB).fma(qd, s0);
+            s1 = FloatVector.fromArray(F, kT, d * KB + 16).fma(qd, s1);
         }
-
-        float scale = this.scale;
-        float cap = this.cap;
-        float blockMax = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < n; j += F.length()) {
-            VectorMask<Float> live = F.indexInRange(j, n);
-            FloatVector v = FloatVector.fromArray(F, p, j).mul(scale);
-            if (cap > 0) v = v.div(cap).lanewise(VectorOperators.TANH).mul(cap);
-            v.intoArray(p, j);
-            blockMax = Math.max(blockMax, v.reduceLanes(VectorOperators.MAX, live));
+        VectorMask<Float> live0 = F.indexInRange(0, je).andNot(F.indexInRange(0, ja));
+        VectorMask<Float> live1 = F.indexInRange(16, je).andNot(F.indexInRange(16, ja));
+        s0 = s0.mul(scale);
+        s1 = s1.mul(scale);
+        if (cap > 0) {
+            s0 = s0.div(cap).lanewise(VectorOperators.TANH).mul(cap);
+            s1 = s1.div(cap).lanewise(VectorOperators.TANH).mul(cap);
         }
+        float blockMax = Math.max(s0.reduceLanes(VectorOperators.MAX, live0), s1.reduceLanes(VectorOperators.MAX, live1));
         float mOld = sc.m[qi];
         float mNew = Math.max(mOld, blockMax);
         float corr = (float) Math.exp(mOld - mNew); // 0 for the first block, where mOld is -inf
-        float sum = 0f;
-        for (int j = 0; j < n; j += F.length()) {
-            VectorMask<Float> live = F.indexInRange(j, n);
-            FloatVector e = FloatVector.fromArray(F, p, j).sub(mNew).lanewise(VectorOperators.EXP);
-            e.intoArray(p, j);
-            sum += e.reduceLanes(VectorOperators.ADD, live);
-        }
+        FloatVector e0 = s0.sub(mNew).lanewise(VectorOperators.EXP);
+        FloatVector e1 = s1.sub(mNew).lanewise(VectorOperators.EXP);
+        float sum = e0.reduceLanes(VectorOperators.ADD, live0) + e1.reduceLanes(VectorOperators.ADD, live1);
+        e0.intoArray(p, 0);
+        e1.intoArray(p, 16);
         sc.m[qi] = mNew;
         sc.l[qi] = sc.l[qi] * corr + sum;
-        accumulateValues(sc, qi, ja, n, corr, vdp);
+        accumulateValues(sc, qi, ja, je - ja, corr, vdp);
     }
 
     /** {@code acc = acc * corr + sum_j p_j V_j}, four vectors of channels held in registers over the keys. */
@@ -318,7 +321,7 @@ final class Attention implements ParallelTask {
             FloatVector a2 = FloatVector.fromArray(F, acc, ao + d + 32).mul(c);
             FloatVector a3 = FloatVector.fromArray(F, acc, ao + d + 48).mul(c);
             for (int j = 0; j < n; j++) {
-                FloatVector pj = FloatVector.broadcast(F, p[j]);
+                FloatVector pj = FloatVector.broadcast(F, p[ja + j]);
                 int vo = (ja + j) * vdp + d;
                 a0 = FloatVector.fromArray(F, v, vo).fma(pj, a0);
                 a1 = FloatVector.fromArray(F, v, vo + 16).fma(pj, a1);
@@ -333,7 +336,7 @@ final class Attention implements ParallelTask {
         for (; d < vdp; d += 16) {
             FloatVector a0 = FloatVector.fromArray(F, acc, ao + d).mul(c);
             for (int j = 0; j < n; j++) {
-                a0 = FloatVector.fromArray(F, v, (ja + j) * vdp + d).fma(FloatVector.broadcast(F, p[j]), a0);
+                a0 = FloatVector.fromArray(F, v, (ja + j) * vdp + d).fma(FloatVector.broadcast(F, p[ja + j]), a0);
             }
             a0.intoArray(acc, ao + d);
         }
@@ -347,6 +350,7 @@ final class Attention implements ParallelTask {
         float[] l = new float[0];
         float[] k = new float[0];
         float[] v = new float[0];
+        float[] kT = new float[0];
         final float[] s = new float[KB];
 
         void ensure(int queries, int hdp, int vdp) {
@@ -357,6 +361,7 @@ final class Attention implements ParallelTask {
                 l = new float[queries];
             }
             if (k.length < KB * hdp) k = new float[KB * hdp];
+            if (kT.length < KB * hdp) kT = new float[KB * hdp];
             if (v.length < KB * vdp) v = new float[KB * vdp];
         }
     }

@@ -29,7 +29,7 @@ final class Gemm implements ParallelTask {
     static final int MR = 12;
     static final int NR = PackedWeight.PANEL;
     /** Weight block depth: 256 x 32 f32 = 32 KiB, plus a 12 KiB x tile, in a 48 KiB L1. */
-    static final int KC = 256;
+    static final int KC = 1024;
     /** Row tiles per row block (192 rows). */
     static final int MC_TILES = 16;
     /** Row tiles packed at once (768 rows): bounds the packed x to 768 x k floats. */

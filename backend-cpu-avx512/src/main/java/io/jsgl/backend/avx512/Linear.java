@@ -5,13 +5,18 @@ import io.jsgl.cpu.kernels.WorkerPool;
 import io.jsgl.spi.Tensor;
 import java.lang.foreign.MemorySegment;
 
-/** Picks the kernel for {@code out = x W^T + bias}: GEMV while the rows fit one pass over W, GEMM beyond. */
+/**
+ * Picks the kernel for {@code out = x W^T + bias}: GEMV while the rows fit one pass over W, the
+ * batch GEMV for decode batches of bf16 weights, GEMM beyond.
+ */
 final class Linear {
     private final Gemv gemv;
+    private final BatchGemv batchGemv;
     private final Gemm gemm;
 
     Linear(WorkerPool pool) {
         this.gemv = new Gemv(pool);
+        this.batchGemv = new BatchGemv(pool);
         this.gemm = new Gemm(pool);
     }
 
@@ -20,6 +25,7 @@ final class Linear {
         Tensors.checkRows(out, rows, "linear out");
         if (rows == 0) return;
         if (rows <= Gemv.MAX_ROWS) gemv.run(x, w, bias, out, rows);
+        else if (BatchGemv.accepts(w, rows)) batchGemv.run(x, w, bias, out, rows);
         else gemm.run(x, w, bias, out, rows);
     }
 

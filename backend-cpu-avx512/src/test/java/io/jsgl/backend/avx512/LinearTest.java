@@ -20,8 +20,11 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** Linear layers (GEMV for up to 4 rows, GEMM beyond) and embeddings against the reference. */
 class LinearTest {
 
-    /** rows cover GEMV (1..4), a GEMM with one partial tile (5, 13) and several tiles (37). */
-    private static final int[] ROWS = {1, 2, 3, 4, 5, 13, 37};
+    /**
+     * rows cover GEMV (1..4), the bf16 batch GEMV (5, 8, 13, 16, 32: one partial group, whole
+     * groups, the largest batch) and GEMM (37: several tiles, and 5..32 for f16/f32 weights).
+     */
+    private static final int[] ROWS = {1, 2, 3, 4, 5, 8, 13, 16, 32, 37};
 
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"BF16", "F16", "F32"})
