@@ -16,6 +16,9 @@ import picocli.CommandLine.Option;
 /** SGLang's bench_one_batch: one static batch, prefill then decode, timed per step. */
 @Command(name = "bench-one-batch", description = "Time the prefill and decode of one static batch (SGLang's bench_one_batch).")
 final class BenchOneBatchCommand implements Callable<Integer> {
+    private static final int WARMUP_INPUT = 32;
+    private static final int WARMUP_OUTPUT = 4;
+
     @Mixin ModelOptions model;
 
     @Option(names = "--batch-size", defaultValue = "1", paramLabel = "B") int batchSize;
@@ -27,7 +30,7 @@ final class BenchOneBatchCommand implements Callable<Integer> {
     long probeBytes = BenchOneBatch.DEFAULT_PROBE_BYTES;
     @Option(names = "--profile-ops", description = "time every op (synchronizing after each) and print where prefill and decode go")
     boolean profileOps;
-    @Option(names = "--warmup", defaultValue = "true", negatable = true, description = "run a short untimed batch first") boolean warmup;
+    @Option(names = "--no-warmup", description = "skip the short untimed batch that otherwise runs first") boolean noWarmup;
 
     @Override
     public Integer call() throws Exception {
@@ -36,15 +39,16 @@ final class BenchOneBatchCommand implements Callable<Integer> {
         try (var opened = model.openBackend(model.modelDir())) {
             Backend backend = profileOps ? new ProfilingBackend(opened.backend()) : opened.backend();
             int step = Math.max(batchSize, Math.min(maxStepTokens, batchSize * inputLen));
-            var opts = new ModelLoadOptions(step, batchSize, 1 + batchSize * (inputLen + outputLen),
+            int warmupLen = Math.min(inputLen, WARMUP_INPUT) + WARMUP_OUTPUT;
+            var opts = new ModelLoadOptions(step, batchSize, 1 + batchSize * Math.max(inputLen + outputLen, warmupLen),
                     EngineOptions.kvDtype(model.kvCacheDtype));
             long t0 = System.nanoTime();
             try (DecoderModel m = DecoderModel.load(model.modelDir(), backend, opts)) {
                 System.err.printf("loaded %s on %s (%d threads) in %.1f s%n", model.modelDir(), backend.descriptor().name(),
                         backend.threads(), (System.nanoTime() - t0) / 1e9);
-                if (warmup) {
+                if (!noWarmup) {
                     // the warm-up's ops are not part of the profile: BenchOneBatch resets it after prefill
-                    new BenchOneBatch(m, batchSize, Math.min(inputLen, 32), 4).run(new java.io.PrintStream(
+                    new BenchOneBatch(m, batchSize, Math.min(inputLen, WARMUP_INPUT), WARMUP_OUTPUT).run(new java.io.PrintStream(
                             java.io.OutputStream.nullOutputStream()), seed + 1);
                 }
                 System.out.printf("Benchmark: batch_size=%d input_len=%d output_len=%d backend=%s%n", batchSize, inputLen,

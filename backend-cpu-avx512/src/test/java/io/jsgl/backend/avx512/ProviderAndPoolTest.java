@@ -57,6 +57,16 @@ class ProviderAndPoolTest {
     }
 
     @Test
+    void bandwidthProbeReadsWithThePoolAndRefusesTinySizes() {
+        try (var b = new Avx512BackendProvider().create(new BackendOptions(2, Map.of()))) {
+            double gbps = b.measureReadBandwidth(32L << 20).orElseThrow();
+            // any machine reads 32 MiB at more than 0.1 GB/s and less than 100 TB/s
+            assertTrue(gbps > 0.1 && gbps < 100_000, gbps + " GB/s");
+            assertThrows(IllegalArgumentException.class, () -> b.measureReadBandwidth(100));
+        }
+    }
+
+    @Test
     void poolRunsEveryChunkOnceAndSurvivesFailures() throws Exception {
         try (WorkerPool pool = new WorkerPool(3)) {
             for (int round = 0; round < 200; round++) {

@@ -66,11 +66,12 @@ public final class BenchOneBatch {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment logits = arena.allocate((long) model.options().maxLogitRows() * vocab * 4, 64);
             OptionalDouble probeBefore = probe();
+            ProfilingBackend profiler = model.backend() instanceof ProfilingBackend pb ? pb : null;
+            if (profiler != null) profiler.reset(); // earlier runs (the warm-up) are not this one's
             long t0 = System.nanoTime();
             prefill(tokens, logits);
             double prefill = (System.nanoTime() - t0) / 1e9;
             out.printf("Prefill. latency: %.5f s, throughput: %9.2f token/s%n", prefill, batch * inputLen / prefill);
-            ProfilingBackend profiler = model.backend() instanceof ProfilingBackend pb ? pb : null;
             if (profiler != null) {
                 profiler.report(out, "prefill", 1);
                 profiler.reset();
