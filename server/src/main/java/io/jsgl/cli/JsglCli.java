@@ -4,7 +4,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code jsgl} command: one subcommand per job. */
-@Command(name = "jsgl", mixinStandardHelpOptions = true, version = "jsgl 0.1.0",
+@Command(name = "jsgl", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "jsgl 0.1.0",
         description = "An LLM serving engine for the JVM with pluggable hardware backends.",
         subcommands = {GenerateCommand.class, LogitsCommand.class, PerplexityCommand.class, TokenizeCommand.class,
                 RandomModelCommand.class, BenchOneBatchCommand.class, BenchOfflineCommand.class,
