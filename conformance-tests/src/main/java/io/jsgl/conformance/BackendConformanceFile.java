@@ -22,8 +22,17 @@ import java.util.regex.Pattern;
  * { "backend": "my-npu",
  *   "exclusions": [ { "case": "attention/*softcap*", "reason": "no soft-capped attention kernel" } ],
  *   "tolerances": [ { "case": "linear/f32/*", "rtol": 1e-3, "nmse": 1e-7,
- *                     "reason": "f32 GEMMs run as TF32 on the matrix unit" } ] }
+ *                     "reason": "f32 GEMMs run as TF32 on the matrix unit" } ],
+ *   "serving": { "batchInvariant": true,
+ *                "reason": "every kernel computes a row alone, in an order that ignores the batch" } }
  * }</pre>
+ *
+ * <p>{@code serving.batchInvariant} is a claim the serving cases then hold the backend to: a
+ * sequence's greedy tokens do not depend on what else shares its steps, how its prompt is chunked
+ * or whether its prefix came from the cache, so every serving comparison must give identical
+ * tokens. Without it those comparisons check logits within the model tolerance and report token
+ * agreement. A model tolerance override (e.g. {@code "case": "model/*"}) also bounds the serving
+ * cases' logit comparisons, unless an override matches the serving case itself.
  *
  * <p>{@code case} is a glob over case ids ({@code *} any characters, {@code ?} one). Since several
  * backends on one class path share a class loader, a file applies only to the backend it names.
@@ -38,19 +47,25 @@ public final class BackendConformanceFile {
     /** A relaxed bound for matching cases; null fields keep the kit's value. */
     public record ToleranceOverride(String pattern, Double rtol, Double nmse, String reason, String source) {}
 
+    /** What the backend declares about serving ({@code "serving"}), with its reason and where it was read. */
+    public record ServingDeclaration(boolean batchInvariant, String reason, String source) {}
+
     private final List<Exclusion> exclusions;
     private final List<ToleranceOverride> overrides;
+    private final ServingDeclaration serving;
     private final List<String> errors;
     private final Set<String> used = Collections.synchronizedSet(new LinkedHashSet<>());
 
-    private BackendConformanceFile(List<Exclusion> exclusions, List<ToleranceOverride> overrides, List<String> errors) {
+    private BackendConformanceFile(List<Exclusion> exclusions, List<ToleranceOverride> overrides,
+                                   ServingDeclaration serving, List<String> errors) {
         this.exclusions = List.copyOf(exclusions);
         this.overrides = List.copyOf(overrides);
+        this.serving = serving;
         this.errors = List.copyOf(errors);
     }
 
     public static BackendConformanceFile empty() {
-        return new BackendConformanceFile(List.of(), List.of(), List.of());
+        return new BackendConformanceFile(List.of(), List.of(), null, List.of());
     }
 
     /** Every {@value #RESOURCE} the loader sees that names {@code backend}. */
@@ -58,18 +73,23 @@ public final class BackendConformanceFile {
         List<Exclusion> ex = new ArrayList<>();
         List<ToleranceOverride> tol = new ArrayList<>();
         List<String> errors = new ArrayList<>();
+        List<ServingDeclaration> serving = new ArrayList<>();
         try {
             for (URL url : Collections.list(loader.getResources(RESOURCE))) {
-                parse(url, backend, ex, tol, errors);
+                parse(url, backend, ex, tol, serving, errors);
             }
         } catch (IOException e) {
             errors.add("cannot list " + RESOURCE + ": " + e.getMessage());
         }
-        return new BackendConformanceFile(ex, tol, errors);
+        if (serving.size() > 1) {
+            errors.add("more than one \"serving\" declaration for " + backend + ": "
+                    + String.join(", ", serving.stream().map(ServingDeclaration::source).toList()));
+        }
+        return new BackendConformanceFile(ex, tol, serving.size() == 1 ? serving.getFirst() : null, errors);
     }
 
     private static void parse(URL url, String backend, List<Exclusion> ex, List<ToleranceOverride> tol,
-                              List<String> errors) {
+                              List<ServingDeclaration> serving, List<String> errors) {
         JsonNode root;
         try (InputStream in = url.openStream()) {
             root = new ObjectMapper().readTree(in);
@@ -103,6 +123,21 @@ public final class BackendConformanceFile {
                 tol.add(new ToleranceOverride(pattern, rtol, nmse, reason, url.toString()));
             }
         }
+        JsonNode s = root.path("serving");
+        if (!s.isMissingNode()) {
+            JsonNode invariant = s.path("batchInvariant");
+            String reason = s.path("reason").asText("").trim();
+            if (!s.isObject() || !invariant.isBoolean() || reason.isEmpty()) {
+                errors.add(url + ": \"serving\" " + s + " needs \"batchInvariant\" (true or false) and a \"reason\"");
+            } else {
+                serving.add(new ServingDeclaration(invariant.booleanValue(), reason, url.toString()));
+            }
+        }
+    }
+
+    /** The backend's serving declaration, if its file has one. */
+    public Optional<ServingDeclaration> serving() {
+        return Optional.ofNullable(serving);
     }
 
     public List<String> errors() {

@@ -11,6 +11,7 @@ public record CaseResult(String backend, String kind, String id, String op, Stri
 
     public static final String OP = "op";
     public static final String MODEL = "model";
+    public static final String SERVING = "serving";
     public static final String CONFIG = "config";
 
     static CaseResult of(String backend, String kind, String id, String op, String dtype, String shape, Metrics m,

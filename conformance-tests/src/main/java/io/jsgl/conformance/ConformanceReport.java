@@ -40,7 +40,7 @@ public record ConformanceReport(String generatedAt, int spiVersion, String fixtu
 
     static List<ToleranceInfo> defaultTolerances() {
         return List.of(Tolerances.F32, Tolerances.F16, Tolerances.BF16, Tolerances.F32_REDUCTION, Tolerances.F16_REDUCTION,
-                Tolerances.BF16_REDUCTION, Tolerances.EXACT, Tolerances.MODEL).stream().map(ToleranceInfo::of).toList();
+                Tolerances.BF16_REDUCTION, Tolerances.EXACT, Tolerances.MODEL, Tolerances.SERVING).stream().map(ToleranceInfo::of).toList();
     }
 
     public boolean hasFailures() {

@@ -12,8 +12,8 @@ import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
- * The kit without JUnit: picks backends from a registry, runs every op case and every fixture
- * model on each, and returns a {@link ConformanceReport}. The CLI ({@code jsgl conformance}) and
+ * The kit without JUnit: picks backends from a registry, runs every op case, every fixture model
+ * and every serving case on each, and returns a {@link ConformanceReport}. The CLI ({@code jsgl conformance}) and
  * the JUnit suite are thin layers over it.
  *
  * <pre>{@code
@@ -36,6 +36,7 @@ public final class ConformanceRunner {
     private final ProgressListener listener;
     private final boolean ops;
     private final boolean models;
+    private final boolean serving;
 
     private ConformanceRunner(Builder b) {
         this.registry = b.registry != null ? b.registry : BackendRegistry.discover(BackendRegistry.pluginDir(null));
@@ -45,6 +46,7 @@ public final class ConformanceRunner {
         this.listener = b.listener;
         this.ops = b.ops;
         this.models = b.models;
+        this.serving = b.serving;
     }
 
     public static Builder builder() {
@@ -59,6 +61,7 @@ public final class ConformanceRunner {
         private ProgressListener listener = ProgressListener.NONE;
         private boolean ops = true;
         private boolean models = true;
+        private boolean serving = true;
 
         /** Where backends come from (default: class path plus the plugin directory in effect). */
         public Builder registry(BackendRegistry r) {
@@ -104,6 +107,12 @@ public final class ConformanceRunner {
             return this;
         }
 
+        /** Whether to run the serving group ({@link ServingCase}): the engine's runtime on each backend. */
+        public Builder serving(boolean run) {
+            this.serving = run;
+            return this;
+        }
+
         public ConformanceRunner build() {
             return new ConformanceRunner(this);
         }
@@ -140,20 +149,27 @@ public final class ConformanceRunner {
         return models ? ModelCase.find(fixtures).stream().filter(m -> filter.test(m.id())).toList() : List.of();
     }
 
+    /** The serving cases: present whenever serving is on, UNSUPPORTED (with the reason) when no fixture model runs. */
+    public List<ServingCase> servingCases() {
+        return serving ? ServingCase.all(fixtures).stream().filter(c -> filter.test(c.id())).toList() : List.of();
+    }
+
     public ConformanceReport run() {
         List<BackendCandidate> chosen = selected();
         if (chosen.isEmpty()) throw new BackendSelectionException("no usable backend to test: " + skipped());
         List<OpCase> opCases = opCases();
         List<ModelCase> modelCases = modelCases();
+        List<ServingCase> servingCases = servingCases();
         List<BackendReport> reports = new ArrayList<>();
         try (Oracle oracle = new Oracle()) {
             for (BackendCandidate c : chosen) {
                 try (ConformanceSession session = new ConformanceSession(c, oracle)) {
-                    int total = opCases.size() + modelCases.size();
+                    int total = opCases.size() + modelCases.size() + servingCases.size();
                     listener.backendStarted(c.name(), total);
                     int done = 0;
                     for (OpCase oc : opCases) listener.caseFinished(session.run(oc), ++done, total);
                     for (ModelCase mc : modelCases) listener.caseFinished(session.run(mc), ++done, total);
+                    for (ServingCase sc : servingCases) listener.caseFinished(session.run(sc), ++done, total);
                     reports.add(session.report());
                 }
             }

@@ -1,5 +1,8 @@
 package io.jsgl.conformance;
 
+import io.jsgl.engine.Engine;
+import io.jsgl.engine.api.EngineConfig;
+import io.jsgl.engine.api.EngineHooks;
 import io.jsgl.engine.backend.BackendCandidate;
 import io.jsgl.engine.model.ModelRequirements;
 import io.jsgl.engine.weights.ModelFormatException;
@@ -24,6 +27,10 @@ public final class ConformanceSession implements AutoCloseable {
     private final List<String> notes = new ArrayList<>();
     private Backend backend;
     private RuntimeException createFailure;
+    /** The serving cases' model, page size and declaration, found on the first serving case. */
+    private ServingCheck.Setup serving;
+    private String servingUnsupported;
+    private String servingFailure;
 
     public ConformanceSession(BackendCandidate candidate, Oracle oracle) {
         this.candidate = candidate;
@@ -153,9 +160,7 @@ public final class ConformanceSession implements AutoCloseable {
                     Outcome.UNSUPPORTED, "the engine cannot run this model: " + e.getMessage(), null, null,
                     millis(start)));
         }
-        DType weights = needs.needs().stream().filter(n -> n.weightDtype() != null).map(n -> n.weightDtype()).findFirst()
-                .orElse(null);
-        String dtype = weights == null ? "-" : OpCase.dtypeName(weights);
+        String dtype = modelDtype(needs);
         var missing = needs.missingOn(descriptor());
         if (!missing.isEmpty()) {
             return record(CaseResult.of(name(), CaseResult.MODEL, m.id(), "MODEL", dtype, m.name(), null, Tolerances.MODEL,
@@ -179,6 +184,106 @@ public final class ConformanceSession implements AutoCloseable {
             return record(CaseResult.of(name(), CaseResult.MODEL, m.id(), "MODEL", dtype, shape, null, tol, Outcome.FAIL,
                     "threw " + e, null, override, millis(start)));
         }
+    }
+
+    /**
+     * A serving case: the engine's runtime on this backend, against itself (see {@link ServingCase}).
+     * UNSUPPORTED when the backend excludes it or runs none of the fixture models.
+     */
+    public CaseResult run(ServingCase c) {
+        long start = System.nanoTime();
+        var excluded = rules.exclusionFor(c.id());
+        if (excluded.isPresent()) {
+            return record(CaseResult.of(name(), CaseResult.SERVING, c.id(), "SERVING", "-", c.checks(), null,
+                    Tolerances.MODEL, Outcome.UNSUPPORTED, "excluded by the backend: " + excluded.get().reason(),
+                    excluded.get().reason(), null, 0));
+        }
+        servingSetup(c);
+        if (servingUnsupported != null || servingFailure != null) {
+            return record(CaseResult.of(name(), CaseResult.SERVING, c.id(), "SERVING", "-", c.checks(), null,
+                    Tolerances.MODEL, servingFailure != null ? Outcome.FAIL : Outcome.UNSUPPORTED,
+                    servingFailure != null ? servingFailure : servingUnsupported, null, null, millis(start)));
+        }
+        String dtype = modelDtype(ModelRequirements.forModel(serving.model()));
+        // a bound for this serving case, else the backend's model bound for this model, else the kit's model bound
+        Tolerance tol = Tolerances.SERVING;
+        String override = null;
+        var o = rules.overrideFor(c.id());
+        if (o.isEmpty() || o.get().rtol() == null) o = rules.overrideFor("model/" + serving.modelName());
+        if (o.isPresent() && o.get().rtol() != null) {
+            tol = new Tolerance("serving+backend-override", o.get().rtol(), Double.NaN, o.get().reason());
+            override = tol.describe() + " (backend override of " + o.get().pattern() + ": " + o.get().reason() + ")";
+        }
+        var setup = new ServingCheck.Setup(serving.backend(), serving.model(), serving.modelName(), tol,
+                serving.batchInvariant(), serving.page(), serving.vocab());
+        try {
+            ServingCheck.Result r = ServingCheck.run(c.name(), setup);
+            String reason = r.failure().orElse(r.notes().isEmpty() ? null : String.join("; ", r.notes()));
+            if (r.failure().isPresent() && !r.notes().isEmpty()) reason += " [" + String.join("; ", r.notes()) + "]";
+            return record(CaseResult.of(name(), CaseResult.SERVING, c.id(), "SERVING", dtype, r.shape(), r.logits(), tol,
+                    r.failure().isPresent() ? Outcome.FAIL : Outcome.PASS, reason, null, override, millis(start)));
+        } catch (Exception | LinkageError | AssertionError e) {
+            return record(CaseResult.of(name(), CaseResult.SERVING, c.id(), "SERVING", dtype, c.checks(), null, tol,
+                    Outcome.FAIL, "threw " + e, null, override, millis(start)));
+        }
+    }
+
+    /** Picks the first fixture model the backend runs and opens an engine on it once, for its page size. */
+    private void servingSetup(ServingCase c) {
+        if (serving != null || servingUnsupported != null || servingFailure != null) return;
+        if (c.models().isEmpty()) {
+            servingUnsupported = "no fixture models to serve: set --fixtures, -Djsgl.fixtures or JSGL_FIXTURES";
+            return;
+        }
+        List<String> why = new ArrayList<>();
+        ModelCase chosen = null;
+        for (ModelCase m : c.models()) {
+            try {
+                var missing = ModelRequirements.forModel(m.dir()).missingOn(descriptor());
+                if (missing.isEmpty()) {
+                    chosen = m;
+                    break;
+                }
+                why.add(m.name() + " needs " + String.join(", ", missing.stream().map(Object::toString).toList()));
+            } catch (ModelFormatException e) {
+                why.add(m.name() + ": the engine cannot run it (" + e.getMessage() + ")");
+            }
+        }
+        if (chosen == null) {
+            servingUnsupported = "the backend runs none of the fixture models: " + String.join("; ", why);
+            return;
+        }
+        boolean invariant;
+        String declaredBy;
+        var declared = rules.serving();
+        if (declared.isPresent()) {
+            invariant = declared.get().batchInvariant();
+            declaredBy = (invariant ? "declared" : "declared absent") + " in " + declared.get().source() + ": "
+                    + declared.get().reason();
+        } else if (candidate.provider() instanceof io.jsgl.backend.reference.ReferenceBackendProvider) {
+            invariant = true;
+            declaredBy = "known to the kit: the reference backend is its oracle (plain Java, double accumulation, "
+                    + "every row computed on its own)";
+        } else {
+            invariant = false;
+            declaredBy = "not declared (" + BackendConformanceFile.RESOURCE + " has no \"serving\" entry)";
+        }
+        try (Engine e = Engine.open(EngineConfig.builder(chosen.dir()).contextLength(ServingCheck.CONTEXT)
+                .maxTotalTokens(ServingCheck.POOL).build(), backend(), EngineHooks.NONE)) {
+            serving = new ServingCheck.Setup(backend(), chosen.dir(), chosen.name(), Tolerances.SERVING, invariant,
+                    e.kvPageSize(), e.modelConfig().vocabSize());
+        } catch (RuntimeException | LinkageError e) {
+            servingFailure = "opening an engine with " + chosen.name() + " on the backend failed: " + e;
+            return;
+        }
+        notes.add("serving cases run " + chosen.name() + " (KV page " + serving.page() + "); batch invariance "
+                + declaredBy);
+    }
+
+    private static String modelDtype(ModelRequirements needs) {
+        DType weights = needs.needs().stream().filter(n -> n.weightDtype() != null).map(n -> n.weightDtype()).findFirst()
+                .orElse(null);
+        return weights == null ? "-" : OpCase.dtypeName(weights);
     }
 
     private static long millis(long start) {

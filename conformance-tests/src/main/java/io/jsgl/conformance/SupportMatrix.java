@@ -19,8 +19,11 @@ final class SupportMatrix {
         for (BackendReport b : backends) {
             for (CaseResult c : b.cases()) {
                 if (c.kind().equals(CaseResult.CONFIG)) continue;
-                String row = (c.kind().equals(CaseResult.MODEL) ? "model " + c.id().substring("model/".length()) : c.op())
-                        + " | " + c.dtype();
+                String row = switch (c.kind()) {
+                    case CaseResult.MODEL -> "model " + c.id().substring("model/".length());
+                    case CaseResult.SERVING -> "serving " + c.id().substring("serving/".length());
+                    default -> c.op();
+                } + " | " + c.dtype();
                 rows.computeIfAbsent(row, k -> new LinkedHashMap<>()).computeIfAbsent(b.name(), k -> new ArrayList<>())
                         .add(c);
             }
@@ -48,6 +51,18 @@ final class SupportMatrix {
             md.append("| ").append(parts[0]).append(" | ").append(parts[1]).append(" |");
             for (BackendReport b : backends) md.append(' ').append(cell(row.getValue().get(b.name()))).append(" |");
             md.append('\n');
+        }
+        if (rows.keySet().stream().anyMatch(k -> k.startsWith("serving "))) {
+            md.append("\nServing rows run the engine's runtime on the backend and compare it with itself (chunked vs ")
+                    .append("one-step prefill, cache hit vs miss, batch vs singles, a tiny pool vs singles; aborts, close ")
+                    .append("and a randomized run with the KV and radix invariants checked after every step); the dtype ")
+                    .append("is the fixture model's weights.\n");
+            for (BackendReport b : backends) {
+                for (String note : b.notes()) {
+                    if (note.startsWith("serving cases run")) md.append("- ").append(b.label()).append(": ").append(note)
+                            .append('\n');
+                }
+            }
         }
         if (!report.opsWithoutCases().isEmpty()) {
             md.append("\nOps the kit has no cases for yet (support unchecked): ")

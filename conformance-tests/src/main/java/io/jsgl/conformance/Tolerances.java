@@ -52,6 +52,15 @@ public final class Tolerances {
             "engine FixtureModelTest bar: HF transformers fp32 eager reference vs f32 activations; bf16 weights are "
                     + "exact in f32, so the residue is accumulation order through the layers");
 
+    /**
+     * Serving level: a backend's logits under two schedules (chunked vs one-step prefill, cache hit
+     * vs miss, batch vs singles) compared with each other, within the model bound: both runs are
+     * held to it against Hugging Face, and a backend's declared model override applies here too.
+     */
+    public static final Tolerance SERVING = Tolerance.elementwise("serving", MODEL.rtol(),
+            "the model bound (engine FixtureModelTest bar) applied to a backend against itself under two schedules; "
+                    + "a backend's model/* override relaxes it too");
+
     public static Tolerance elementwise(DType dtype) {
         return switch (dtype) {
             case F16 -> F16;

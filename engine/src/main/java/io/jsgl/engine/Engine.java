@@ -1,6 +1,7 @@
 package io.jsgl.engine;
 
 import io.jsgl.engine.api.EngineConfig;
+import io.jsgl.engine.api.EngineHooks;
 import io.jsgl.engine.api.EngineStats;
 import io.jsgl.engine.api.EngineUnavailableException;
 import io.jsgl.engine.api.GenerateRequest;
@@ -37,7 +38,9 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class Engine implements AutoCloseable {
     private final EngineConfig config;
-    private final OpenedBackend opened;
+    /** Closes the backend when the engine owns it; a no-op for a caller's backend. */
+    private final AutoCloseable backendOwner;
+    private final String placement;
     private final Backend backend;
     private final DecoderModel model;
     private final Tokenizer tokenizer;
@@ -47,11 +50,12 @@ public final class Engine implements AutoCloseable {
     private final io.jsgl.engine.chat.ChatTemplate chatTemplate;
     private volatile boolean closed;
 
-    private Engine(EngineConfig config, OpenedBackend opened, DecoderModel model, Tokenizer tokenizer, int poolTokens,
-                   int contextLength) {
+    private Engine(EngineConfig config, Backend backend, AutoCloseable backendOwner, String placement, DecoderModel model,
+                   Tokenizer tokenizer, int poolTokens, int contextLength, EngineHooks hooks) {
         this.config = config;
-        this.opened = opened;
-        this.backend = opened.backend();
+        this.backendOwner = backendOwner;
+        this.placement = placement;
+        this.backend = backend;
         this.model = model;
         this.tokenizer = tokenizer;
         this.contextLength = contextLength;
@@ -59,20 +63,54 @@ public final class Engine implements AutoCloseable {
         Set<Integer> eos = new LinkedHashSet<>(model.config().eosTokenIds());
         eos.addAll(GenerationConfig.load(config.modelDir()).eosTokenIds());
         if (tokenizer != null) tokenizer.eosTokenId().ifPresent(eos::add);
-        this.loop = new EngineLoop(config, model, poolTokens, eos, contextLength);
+        this.loop = new EngineLoop(config, model, poolTokens, eos, contextLength, hooks);
         this.requests = new Requests(loop, tokenizer, model.config().vocabSize(), contextLength, poolTokens, eos,
                 config.maxQueuedRequests());
         loop.start();
     }
 
     public static Engine open(EngineConfig config) {
-        ModelConfig mc = ModelConfigParser.parse(config.modelDir());
-        int context = config.contextLength() > 0 ? config.contextLength() : mc.maxPositionEmbeddings();
+        return open(config, EngineHooks.NONE);
+    }
+
+    /** {@link #open(EngineConfig)} with observation hooks (tests, the conformance kit, debugging). */
+    public static Engine open(EngineConfig config, EngineHooks hooks) {
+        ModelConfigParser.parse(config.modelDir()); // a bad model directory fails before a backend opens
         OpenedBackend opened = BackendFactory.open(config.backend(),
                 new BackendOptions(config.threads(), config.backendProperties()),
                 FallbackPolicy.parse(config.fallback()), ModelRequirements.forModel(config.modelDir()),
                 BackendRegistry.pluginDir(config.pluginDir()));
-        Backend backend = opened.backend();
+        try {
+            return start(config, opened.backend(), opened, opened.placementSummary(), hooks);
+        } catch (RuntimeException e) {
+            opened.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Runs on a backend the caller created and keeps owning: {@code config.backend()}, its plugin
+     * directory and fallback policy are not used, and closing the engine leaves the backend open
+     * (the conformance kit runs several engines on the backend under test this way). The backend
+     * must implement every op the model needs; if not, this throws {@link
+     * io.jsgl.engine.backend.BackendSelectionException} naming them, before any weight loads.
+     */
+    public static Engine open(EngineConfig config, Backend backend, EngineHooks hooks) {
+        var missing = ModelRequirements.forModel(config.modelDir()).missingOn(backend.descriptor());
+        String name = backend.descriptor().name();
+        if (!missing.isEmpty()) {
+            throw new io.jsgl.engine.backend.BackendSelectionException("backend '" + name + "' lacks "
+                    + String.join(", ", missing.stream().map(Object::toString).toList()) + ", which "
+                    + config.modelDir() + " needs");
+        }
+        return start(config, backend, () -> { }, "placement: every op on " + name + " (a backend the caller owns)",
+                hooks);
+    }
+
+    private static Engine start(EngineConfig config, Backend backend, AutoCloseable owner, String placement,
+                                EngineHooks hooks) {
+        ModelConfig mc = ModelConfigParser.parse(config.modelDir());
+        int context = config.contextLength() > 0 ? config.contextLength() : mc.maxPositionEmbeddings();
         DecoderModel model = null;
         Tokenizer tokenizer = null;
         try {
@@ -83,11 +121,10 @@ public final class Engine implements AutoCloseable {
             if (java.nio.file.Files.exists(config.modelDir().resolve("tokenizer.json"))) {
                 tokenizer = Tokenizer.load(config.modelDir());
             }
-            return new Engine(config, opened, model, tokenizer, pool, context);
+            return new Engine(config, backend, owner, placement, model, tokenizer, pool, context, hooks);
         } catch (RuntimeException e) {
             if (tokenizer != null) tokenizer.close();
             if (model != null) model.close();
-            opened.close();
             throw e;
         }
     }
@@ -120,6 +157,11 @@ public final class Engine implements AutoCloseable {
 
     public int maxTotalTokens() {
         return loop.poolTokens();
+    }
+
+    /** Tokens per KV page of the backend's cache: slots are allocated and prefixes matched in whole pages. */
+    public int kvPageSize() {
+        return model.kvCache().pageSize();
     }
 
     /** The model's tokenizer; throws if the model directory has none. */
@@ -187,6 +229,11 @@ public final class Engine implements AutoCloseable {
         return loop.leakedSlots();
     }
 
+    /** Steps whose KV and radix invariants were checked ({@link EngineHooks#checkInvariants}, -Djsgl.checkInvariants). */
+    public long invariantChecks() {
+        return loop.invariantChecks();
+    }
+
     /** Refuses new requests and waits for queued and running ones to finish. */
     public void drain(Duration timeout) {
         loop.drain(timeout.toNanos());
@@ -199,11 +246,15 @@ public final class Engine implements AutoCloseable {
         loop.close();
         if (tokenizer != null) tokenizer.close();
         model.close();
-        opened.close();
+        try {
+            backendOwner.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("closing the backend: " + e, e);
+        }
     }
 
     /** Which backend runs each op the model needs (the reference backend for fallback ops). */
     public String placementSummary() {
-        return opened.placementSummary();
+        return placement;
     }
 }

@@ -21,7 +21,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "conformance", mixinStandardHelpOptions = true,
         description = {"Run the conformance kit: every SPI op against the reference backend, every fixture model "
-                + "against its Hugging Face reference.",
+                + "against its Hugging Face reference, and the serving cases (the engine's runtime on the backend "
+                + "against itself: chunked prefill, prefix cache, batching, retraction, aborts, close, radix stress).",
                 "Writes report.json and support-matrix.md; exits 1 if any case fails."})
 public final class ConformanceCommand implements Callable<Integer> {
 
@@ -47,8 +48,11 @@ public final class ConformanceCommand implements Callable<Integer> {
     @Option(names = "--only", paramLabel = "REGEX", description = "run only cases whose id matches, e.g. '^(linear|model)/'")
     String only;
 
-    @Option(names = "--no-models", description = "op-level cases only")
+    @Option(names = "--no-models", description = "no fixture-model cases")
     boolean noModels;
+
+    @Option(names = "--no-serving", description = "no serving cases")
+    boolean noServing;
 
     @Option(names = "--no-progress", description = "no progress bar on stderr")
     boolean noProgress;
@@ -59,7 +63,8 @@ public final class ConformanceCommand implements Callable<Integer> {
         PrintWriter stderr = spec.commandLine().getErr();
         ConformanceRunner.Builder b = ConformanceRunner.builder()
                 .registry(BackendRegistry.discover(BackendRegistry.pluginDir(pluginDir)))
-                .backend(backend).fixtures(fixtures).models(!noModels);
+                .backend(backend).fixtures(fixtures).models(!noModels)
+                .serving(!noServing);
         if (only != null) b.only(only);
         if (!noProgress) b.listener(new Progress());
         ConformanceReport report;

@@ -34,6 +34,8 @@ final class Attention implements ParallelTask {
     static final int QB = 16;
     /** Keys per block: two vectors of scores. */
     static final int KB = 32;
+    /** Queries of a work item from which its key blocks are transposed for scoring. */
+    private static final int TRANSPOSE_MIN_QUERIES = 8;
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
@@ -187,6 +189,9 @@ final class Attention implements ParallelTask {
         int vdp = this.vdp;
         int window = this.window;
         sc.ensure((i1 - i0) * hpi, hdp, vdp);
+        // Transposing a key block pays off only when many queries score against it (prefill);
+        // a decode item has one row and a group's few heads, and scores each key directly.
+        boolean transposed = (i1 - i0) * hpi >= TRANSPOSE_MIN_QUERIES;
 
         for (int i = i0; i < i1; i++) {
             int row = b.qStart()[s] + i;
@@ -205,7 +210,7 @@ final class Attention implements ParallelTask {
         int lo = window > 0 ? Math.max(0, firstPos - window + 1) : 0;
         for (int j0 = lo; j0 <= lastPos; j0 += KB) {
             int jn = Math.min(KB, lastPos + 1 - j0);
-            gather(s, kvHead, j0, jn, sc);
+            gather(s, kvHead, j0, jn, sc, transposed);
             for (int i = i0; i < i1; i++) {
                 int pos = kvLen - qLen + i;
                 int first = window > 0 ? Math.max(0, pos - window + 1) : 0;
@@ -213,7 +218,7 @@ final class Attention implements ParallelTask {
                 int je = Math.min(j0 + jn, pos + 1) - j0;
                 if (ja >= je) continue;
                 for (int hh = 0; hh < hpi; hh++) {
-                    update(sc, (i - i0) * hpi + hh, ja, je, hdp, vdp);
+                    update(sc, (i - i0) * hpi + hh, ja, je, hdp, vdp, transposed);
                 }
             }
         }
@@ -236,14 +241,16 @@ final class Attention implements ParallelTask {
      * Keys {@code [j0, j0+jn)} of sequence s, head kvHead, widened to f32 rows of the scratch, and
      * transposed ({@code kT[d][j]}) for the score loop.
      */
-    private void gather(int s, int kvHead, int j0, int jn, Scratch sc) {
+    private void gather(int s, int kvHead, int j0, int jn, Scratch sc, boolean transposed) {
         int base = b.slotStart()[s] + j0;
         for (int j = 0; j < jn; j++) {
             int slot = b.slotTable()[base + j];
             long kRow = cache.kOffset(layer, kvHead, slot);
             widenRow(cache.k, kRow, hdp, sc.k, j * hdp);
-            float[] k = sc.k, kT = sc.kT;
-            for (int d = 0; d < hd; d++) kT[d * KB + j] = k[j * hdp + d];
+            if (transposed) {
+                float[] k = sc.k, kT = sc.kT;
+                for (int d = 0; d < hd; d++) kT[d * KB + j] = k[j * hdp + d];
+            }
             // a latent row is its own value: its first vd channels
             if (latent) System.arraycopy(sc.k, j * hdp, sc.v, j * vdp, vdp);
             else widenRow(cache.v, cache.vOffset(layer, kvHead, slot), vdp, sc.v, j * vdp);
@@ -270,25 +277,17 @@ final class Attention implements ParallelTask {
     }
 
     /**
-     * Folds keys {@code [ja, je)} of the gathered block into query qi's softmax state. The scores
-     * of the whole block come from the transposed keys, sixteen keys per vector with q's channels
-     * broadcast, so no score needs a horizontal reduction; keys outside {@code [ja, je)} are masked.
+     * Folds keys {@code [ja, je)} of the gathered block into query qi's softmax state; keys
+     * outside that range are masked. Scores land in {@code s[j]} by key index within the block.
      */
-    private void update(Scratch sc, int qi, int ja, int je, int hdp, int vdp) {
-        float[] q = sc.q;
-        float[] kT = sc.kT;
+    private void update(Scratch sc, int qi, int ja, int je, int hdp, int vdp, boolean transposed) {
         float[] p = sc.s;
-        int qo = qi * hdp;
-        FloatVector s0 = FloatVector.zero(F), s1 = s0;
-        for (int d = 0; d < hd; d++) {
-            FloatVector qd = FloatVector.broadcast(F, q[qo + d]);
-            s0 = FloatVector.fromArray(F, kT, d * KB).fma(qd, s0);
-            s1 = FloatVector.fromArray(F, kT, d * KB + 16).fma(qd, s1);
-        }
+        if (transposed) scoreTransposed(sc, qi * hdp);
+        else scoreDirect(sc, qi * hdp, ja, je, hdp);
         VectorMask<Float> live0 = F.indexInRange(0, je).andNot(F.indexInRange(0, ja));
         VectorMask<Float> live1 = F.indexInRange(16, je).andNot(F.indexInRange(16, ja));
-        s0 = s0.mul(scale);
-        s1 = s1.mul(scale);
+        FloatVector s0 = FloatVector.fromArray(F, p, 0).mul(scale);
+        FloatVector s1 = FloatVector.fromArray(F, p, 16).mul(scale);
         if (cap > 0) {
             s0 = s0.div(cap).lanewise(VectorOperators.TANH).mul(cap);
             s1 = s1.div(cap).lanewise(VectorOperators.TANH).mul(cap);
@@ -305,6 +304,38 @@ final class Attention implements ParallelTask {
         sc.m[qi] = mNew;
         sc.l[qi] = sc.l[qi] * corr + sum;
         accumulateValues(sc, qi, ja, je - ja, corr, vdp);
+    }
+
+    /**
+     * The whole block's scores from the transposed keys, sixteen keys per vector with the
+     * query's channels broadcast: no horizontal reduction per key.
+     */
+    private void scoreTransposed(Scratch sc, int qo) {
+        float[] q = sc.q;
+        float[] kT = sc.kT;
+        FloatVector s0 = FloatVector.zero(F), s1 = s0;
+        for (int d = 0; d < hd; d++) {
+            FloatVector qd = FloatVector.broadcast(F, q[qo + d]);
+            s0 = FloatVector.fromArray(F, kT, d * KB).fma(qd, s0);
+            s1 = FloatVector.fromArray(F, kT, d * KB + 16).fma(qd, s1);
+        }
+        s0.intoArray(sc.s, 0);
+        s1.intoArray(sc.s, 16);
+    }
+
+    /** Scores of keys {@code [ja, je)}, one dot product each over the padded channels. */
+    private static void scoreDirect(Scratch sc, int qo, int ja, int je, int hdp) {
+        float[] q = sc.q;
+        float[] k = sc.k;
+        float[] p = sc.s;
+        for (int j = ja; j < je; j++) {
+            int ko = j * hdp;
+            FloatVector dot = FloatVector.fromArray(F, q, qo).mul(FloatVector.fromArray(F, k, ko));
+            for (int d = F.length(); d < hdp; d += F.length()) {
+                dot = FloatVector.fromArray(F, q, qo + d).fma(FloatVector.fromArray(F, k, ko + d), dot);
+            }
+            p[j] = dot.reduceLanes(VectorOperators.ADD);
+        }
     }
 
     /** {@code acc = acc * corr + sum_j p_j V_j}, four vectors of channels held in registers over the keys. */

@@ -8,6 +8,7 @@ import io.jsgl.conformance.ConformanceSession;
 import io.jsgl.conformance.ModelCase;
 import io.jsgl.conformance.OpCase;
 import io.jsgl.conformance.Oracle;
+import io.jsgl.conformance.ServingCase;
 import io.jsgl.engine.backend.BackendCandidate;
 import io.jsgl.engine.backend.BackendRegistry;
 import java.nio.file.Files;
@@ -31,6 +32,10 @@ import org.junit.jupiter.api.TestFactory;
  * lists it as skipped, with that reason; the report lists it as UNSUPPORTED). A discovered backend
  * that cannot run gets an aborted test naming why. The last test writes {@code report.json} and
  * {@code support-matrix.md}.
+ *
+ * <p>Each backend's container holds "ops", "models" and "serving" (the engine's runtime on the
+ * backend against itself: chunked prefill, prefix cache, batching, retraction, aborts, close, a
+ * randomized radix stress run).
  *
  * <p>Settings: {@code -Djsgl.backend=NAME} (default: every usable backend), {@code -Djsgl.fixtures=DIR}
  * or {@code JSGL_FIXTURES}, {@code -Djsgl.plugin.dir=DIR} or {@code JSGL_PLUGIN_DIR},
@@ -63,6 +68,7 @@ public class BackendConformanceTest {
         List<BackendCandidate> backends = runner.selected();
         List<OpCase> opCases = runner.opCases();
         List<ModelCase> modelCases = runner.modelCases();
+        List<ServingCase> servingCases = runner.servingCases();
         Oracle oracle = new Oracle();
         List<ConformanceSession> sessions = new ArrayList<>();
         List<DynamicNode> nodes = new ArrayList<>();
@@ -84,6 +90,8 @@ public class BackendConformanceTest {
                 children.add(DynamicContainer.dynamicContainer("models", modelCases.stream()
                         .map(mc -> DynamicTest.dynamicTest(mc.id(), () -> verdict(session.run(mc))))));
             }
+            children.add(DynamicContainer.dynamicContainer("serving", servingCases.stream()
+                    .map(sc -> DynamicTest.dynamicTest(sc.id(), () -> verdict(session.run(sc))))));
             String label = c.name() + (c.simulated() ? " (simulated)" : "") + " from " + c.origin();
             nodes.add(DynamicContainer.dynamicContainer(label, children));
         }

@@ -1,6 +1,7 @@
 package io.jsgl.engine.runtime;
 
 import io.jsgl.engine.api.EngineConfig;
+import io.jsgl.engine.api.EngineHooks;
 import io.jsgl.engine.api.EngineStats;
 import io.jsgl.engine.api.FinishReason;
 import io.jsgl.engine.model.DecoderModel;
@@ -45,8 +46,22 @@ public final class EngineLoop implements AutoCloseable {
     private volatile boolean flushRequested;
     private volatile Boolean flushResult;
     private volatile Throwable failure;
+    private final EngineHooks hooks;
+    private final boolean checkInvariants;
+    /** Null unless a hook wants logits: the row handed to {@link EngineHooks#onLogits}. */
+    private final float[] hookRow;
+    private long steps;
+    private volatile long invariantChecks;
 
     public EngineLoop(EngineConfig config, DecoderModel model, int poolTokens, Set<Integer> eosIds, int contextLength) {
+        this(config, model, poolTokens, eosIds, contextLength, EngineHooks.NONE);
+    }
+
+    public EngineLoop(EngineConfig config, DecoderModel model, int poolTokens, Set<Integer> eosIds, int contextLength,
+                      EngineHooks hooks) {
+        this.hooks = hooks;
+        this.checkInvariants = CHECK_INVARIANTS || hooks.checkInvariants();
+        this.hookRow = hooks == EngineHooks.NONE ? null : new float[model.config().vocabSize()];
         this.config = config;
         this.model = model;
         this.cache = new RadixCache(new KvSlotAllocator(poolTokens + 1, model.kvCache().pageSize()), config.disableRadixCache());
@@ -166,13 +181,15 @@ public final class EngineLoop implements AutoCloseable {
                     if (rows[i] < 0) continue;
                     if (s.request.firstTokenNanos == 0) s.request.firstTokenNanos = System.nanoTime();
                     produced++;
+                    if (hookRow != null) passLogits(s, rows[i]);
                     if (output.sample(s, runner.logits(), rows[i])) release(s);
                     textPending.add(s);
                 }
                 if (forwardWorker == null) processPendingText();
                 stats.step(plan, produced, System.nanoTime() - t0, forward, scheduler.running.size());
                 publishCounts();
-                if (CHECK_INVARIANTS) checkInvariants();
+                if (checkInvariants) checkInvariants();
+                if (hookRow != null) hooks.afterStep(++steps);
             }
             processPendingText();
         } catch (Throwable t) {
@@ -308,13 +325,53 @@ public final class EngineLoop implements AutoCloseable {
         runner.close();
     }
 
+    private void passLogits(SequenceState s, int row) {
+        int vocab = hookRow.length;
+        java.lang.foreign.MemorySegment.copy(runner.logits(), io.jsgl.spi.host.Numerics.FLOAT_LE, (long) row * vocab * 4,
+                hookRow, 0, vocab);
+        hooks.onLogits(s.request.rid, s.index, s.cache.tokenCount(), hookRow);
+    }
+
+    /** Steps whose invariants were checked (0 unless -Djsgl.checkInvariants or {@link EngineHooks#checkInvariants}). */
+    public long invariantChecks() {
+        return invariantChecks;
+    }
+
     /** Set -Djsgl.checkInvariants=true to verify slot accounting after every step (tests, debugging). */
     static final boolean CHECK_INVARIANTS = Boolean.getBoolean("jsgl.checkInvariants");
 
-    /** Every used slot belongs to the tree or to exactly one live sequence, and nothing evictable is locked. */
+    /**
+     * Every used slot belongs to the tree or to exactly one live sequence, every slot a running
+     * sequence holds is allocated, its tree-owned prefix is locked, and nothing evictable is locked.
+     */
     private void checkInvariants() {
         int owned = 0;
-        for (SequenceState s : scheduler.running) owned += s.cache.ownedSlotCount();
+        var allocator = cache.allocator();
+        var ownedSlots = new java.util.BitSet();
+        for (SequenceState s : scheduler.running) {
+            var c = s.cache;
+            if (c == null || !c.isAdmitted()) throw new IllegalStateException("running sequence " + s.request.rid + "/"
+                    + s.index + " holds no admitted KV");
+            owned += c.ownedSlotCount();
+            if (c.slotCount() > c.tokenCount() || c.cachedPrefixLength() > c.slotCount()) {
+                throw new IllegalStateException("sequence " + s.request.rid + "/" + s.index + " has " + c.slotCount()
+                        + " slots for " + c.tokenCount() + " tokens, " + c.cachedPrefixLength() + " of them cached");
+            }
+            if (c.cachedPrefixLength() > cache.protectedSize()) {
+                throw new IllegalStateException("sequence " + s.request.rid + "/" + s.index + " uses a cached prefix of "
+                        + c.cachedPrefixLength() + " tokens but only " + cache.protectedSize() + " are locked");
+            }
+            for (int i = 0; i < c.slotCount(); i++) {
+                int slot = c.slot(i);
+                if (!allocator.isAllocated(slot)) {
+                    throw new IllegalStateException("sequence " + s.request.rid + "/" + s.index + " holds free slot " + slot);
+                }
+                if (i >= c.cachedPrefixLength()) {
+                    if (ownedSlots.get(slot)) throw new IllegalStateException("slot " + slot + " owned by two sequences");
+                    ownedSlots.set(slot);
+                }
+            }
+        }
         int used = cache.allocator().usedCount();
         if (used != cache.totalSize() + owned) {
             throw new IllegalStateException("KV slot accounting broken: used " + used + " != tree " + cache.totalSize()
@@ -327,6 +384,7 @@ public final class EngineLoop implements AutoCloseable {
         if (!scheduler.waiting.stream().allMatch(s -> s.cache == null)) {
             throw new IllegalStateException("a waiting sequence holds KV");
         }
+        invariantChecks++;
     }
 
     /** For tests: every KV slot is either free or held by the prefix tree (no request holds any). */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jsgl.engine.Engine;
 import io.jsgl.engine.api.EngineConfig;
+import io.jsgl.engine.api.EngineHooks;
 import io.jsgl.engine.api.FinishReason;
 import io.jsgl.engine.api.GenerateRequest;
 import io.jsgl.engine.api.RequestListener;
@@ -25,15 +26,24 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Serving-level behaviour on the reference backend with a tiny fixture model: batching, chunked
- * prefill, prefix reuse, retraction and abort change no greedy output and leak no KV slot.
+ * prefill, prefix reuse, retraction and abort change no greedy output and leak no KV slot. Every
+ * engine checks its KV and radix invariants after every step. These are the engine's fast unit
+ * tests; the conformance kit's serving group ({@code io.jsgl.conformance.ServingCase}) runs the
+ * same properties, with logits, on every backend.
  */
 class EngineRuntimeTest {
     static final int VOCAB = 512;
     static int[][] prompts;
+    /** Per engine, unlike -Djsgl.checkInvariants, which is read once per JVM. */
+    static final EngineHooks CHECKED = new EngineHooks() {
+        @Override
+        public boolean checkInvariants() {
+            return true;
+        }
+    };
 
     @BeforeAll
-    static void enableInvariantChecks() {
-        System.setProperty("jsgl.checkInvariants", "true");
+    static void prompts() {
         Random r = new Random(7);
         prompts = new int[10][];
         int[] shared = r.ints(24, 3, VOCAB).toArray();
@@ -46,7 +56,7 @@ class EngineRuntimeTest {
     }
 
     static Engine engine(EngineConfig.Builder b) {
-        return Engine.open(b.backend("reference").build());
+        return Engine.open(b.backend("reference").build(), CHECKED);
     }
 
     static EngineConfig.Builder config() {
@@ -78,6 +88,27 @@ class EngineRuntimeTest {
             List<int[]> got = batched(e, 12);
             for (int i = 0; i < prompts.length; i++) assertArrayEquals(expected.get(i), got.get(i), "prompt " + i);
             assertEquals(0, e.leakedSlots());
+            assertTrue(e.invariantChecks() > 0, "the invariants were never checked");
+        }
+    }
+
+    @Test
+    void aFailingHookFailsTheEngineAndEveryLiveRequestHearsOfIt() {
+        EngineHooks failing = new EngineHooks() {
+            @Override
+            public void afterStep(long step) {
+                if (step == 2) throw new IllegalStateException("hook failure at step 2");
+            }
+        };
+        try (Engine e = Engine.open(config().maxRunningRequests(2).backend("reference").build(), failing)) {
+            var a = e.submit(GenerateRequest.ofIds(prompts[0], greedy(20)));
+            var b = e.submit(GenerateRequest.ofIds(prompts[1], greedy(20)));
+            for (var f : List.of(a, b)) {
+                var ex = assertThrows(java.util.concurrent.CompletionException.class, f::join);
+                assertTrue(ex.getCause().getMessage().contains("hook failure at step 2"), ex.getCause().toString());
+            }
+            assertThrows(io.jsgl.engine.api.EngineUnavailableException.class,
+                    () -> e.submit(GenerateRequest.ofIds(prompts[2], greedy(2))));
         }
     }
 
