@@ -36,8 +36,10 @@ final class EngineOptions {
     boolean disableOverlapSchedule;
 
     EngineConfig build(ModelOptions m) {
+        var backendProperties = m.backendProperties();
+        m.checkBackendFlags(null);
         return EngineConfig.builder(m.modelDir())
-                .backend(m.backend).threads(m.threads).kvDtype(kvDtype(m.kvCacheDtype))
+                .backend(m.backend).threads(m.threads).backendProperties(backendProperties).kvDtype(kvDtype(m.kvCacheDtype))
                 .maxRunningRequests(maxRunningRequests).maxQueuedRequests(maxQueuedRequests)
                 .chunkedPrefillSize(chunkedPrefillSize).maxPrefillTokens(maxPrefillTokens).maxTotalTokens(maxTotalTokens)
                 .contextLength(contextLength).schedulePolicy(SchedulePolicy.parse(schedulePolicy))

@@ -26,8 +26,23 @@ final class ModelOptions {
             description = "run ops the backend lacks on the reference backend (default: ${DEFAULT-VALUE}: fail at start-up)")
     String fallback;
 
+    @Option(names = "--quantization", paramLabel = "none|w8a8_int8", defaultValue = "none",
+            description = "weight/activation quantization (default: ${DEFAULT-VALUE}); w8a8_int8: int8 weights with per-channel "
+                    + "scales and per-token int8 activations (SGLang's w8a8_int8), on cpu-amx only")
+    String quantization;
+
+    @Option(names = "--max-isa", paramLabel = "ISA",
+            description = "cap the CPU ISA oneDNN may use (cpu-amx), as ONEDNN_MAX_CPU_ISA: e.g. avx512_core_amx, "
+                    + "avx512_core_bf16, avx512_core_vnni, avx512_core")
+    String maxIsa;
+
     @Option(names = "--verbose", description = "print stack traces on errors")
     boolean verbose;
+
+    /** Backends that honour {@code --quantization}; any other refuses it rather than run unquantized. */
+    static final java.util.Set<String> QUANTIZING_BACKENDS = java.util.Set.of("cpu-amx");
+    /** Backends that read {@code --max-isa}. */
+    static final java.util.Set<String> ISA_BACKENDS = java.util.Set.of("cpu-amx");
 
     Path modelDir() {
         Path dir = model != null ? model : defaultModel();
@@ -35,11 +50,66 @@ final class ModelOptions {
         return dir;
     }
 
-    /** Opens the chosen backend for the model, honouring --plugin-dir and --fallback. */
+    /** Opens the chosen backend for the model, honouring --plugin-dir, --fallback, --quantization and --max-isa. */
     io.jsgl.engine.backend.OpenedBackend openBackend(Path dir) {
-        return io.jsgl.engine.backend.BackendFactory.open(backend, new io.jsgl.spi.BackendOptions(threads, java.util.Map.of()),
+        var props = backendProperties();
+        var opened = io.jsgl.engine.backend.BackendFactory.open(backend, new io.jsgl.spi.BackendOptions(threads, props),
                 io.jsgl.engine.backend.FallbackPolicy.parse(fallback), io.jsgl.engine.model.ModelRequirements.forModel(dir),
                 io.jsgl.engine.backend.BackendRegistry.pluginDir(pluginDir));
+        try {
+            checkBackendFlags(opened.candidate().name());
+        } catch (RuntimeException e) {
+            opened.close();
+            throw e;
+        }
+        return opened;
+    }
+
+    /**
+     * The backend properties the flags set ({@code quantization}, {@code amx.max-isa}). {@code --max-isa}
+     * is also set as the system property {@code jsgl.amx.max-isa}: oneDNN fixes its ISA the first time
+     * it is asked, and backend discovery probes cpu-amx before the chosen backend opens.
+     */
+    java.util.Map<String, String> backendProperties() {
+        var props = new java.util.LinkedHashMap<String, String>();
+        String q = quantization == null ? "none" : quantization.trim().toLowerCase(java.util.Locale.ROOT);
+        switch (q) {
+            case "none", "" -> {}
+            case "w8a8_int8" -> props.put("quantization", q);
+            default -> throw new IllegalArgumentException("unknown --quantization " + quantization + " (none or w8a8_int8)");
+        }
+        if (maxIsa != null && !maxIsa.isBlank()) {
+            String isa = maxIsa.trim().toLowerCase(java.util.Locale.ROOT);
+            if (!isa.matches("[a-z0-9_]+")) throw new IllegalArgumentException("bad --max-isa " + maxIsa);
+            props.put("amx.max-isa", isa);
+            System.setProperty("jsgl.amx.max-isa", isa);
+        }
+        return props;
+    }
+
+    /**
+     * Refuses flags the chosen backend would silently ignore. With {@code --backend auto} the name is
+     * resolved by the same ranking the engine uses (one more discovery, only when such a flag is set).
+     */
+    void checkBackendFlags(String chosen) {
+        boolean quantized = backendProperties().containsKey("quantization");
+        boolean isa = maxIsa != null && !maxIsa.isBlank();
+        if (!quantized && !isa) return;
+        String name = chosen;
+        if (name == null) {
+            name = io.jsgl.engine.backend.BackendRegistry.AUTO.equals(backend)
+                    ? io.jsgl.engine.backend.BackendRegistry.discover(io.jsgl.engine.backend.BackendRegistry.pluginDir(pluginDir))
+                            .select(backend).name()
+                    : backend;
+        }
+        if (quantized && !QUANTIZING_BACKENDS.contains(name)) {
+            throw new IllegalArgumentException("--quantization " + quantization + " is not supported by backend " + name
+                    + " (only " + String.join(", ", QUANTIZING_BACKENDS) + " quantizes; use --backend cpu-amx or drop the flag)");
+        }
+        if (isa && !ISA_BACKENDS.contains(name)) {
+            throw new IllegalArgumentException("--max-isa applies to " + String.join(", ", ISA_BACKENDS)
+                    + " (oneDNN); backend " + name + " does not use it");
+        }
     }
 
     static Path defaultModel() {

@@ -21,6 +21,7 @@ import io.jsgl.spi.op.EmbeddingArgs;
 import io.jsgl.spi.op.GatedActivationArgs;
 import io.jsgl.spi.op.GatherRowsArgs;
 import io.jsgl.spi.op.LinearArgs;
+import io.jsgl.spi.op.MoeArgs;
 import io.jsgl.spi.op.RmsNormArgs;
 import io.jsgl.spi.op.RopeArgs;
 import io.jsgl.spi.op.SoftCapArgs;
@@ -43,6 +44,8 @@ final class AmxBackend implements Backend {
     private final Elementwise elementwise;
     private final RopeKernel rope;
     private final AttentionKernel attention;
+    private final DnnlAttention dnnlAttention;
+    private final Moe moe;
     private final OpProfile profile;
     private volatile boolean closed;
 
@@ -56,8 +59,11 @@ final class AmxBackend implements Backend {
         this.elementwise = new Elementwise(pool);
         this.rope = new RopeKernel(pool);
         this.attention = new AttentionKernel(pool);
+        this.dnnlAttention = new DnnlAttention(pool, dnnl, attention, config.attentionMinRows());
+        this.moe = new Moe(linear, elementwise, pool);
         this.profile = new OpProfile(config.profile());
         linear.profile(profile);
+        dnnlAttention.profile(profile);
     }
 
     void resetProfile() {
@@ -71,6 +77,11 @@ final class AmxBackend implements Backend {
     /** The oneDNN implementation that runs {@code m} rows of {@code w}, e.g. {@code brg_matmul:avx10_1_512_amx}. */
     String implementation(Weight w, int m) {
         return linear.implementation(w, m);
+    }
+
+    /** The oneDNN implementation of the latest prefill attention product, e.g. {@code brg_matmul:avx10_1_512_amx}. */
+    String attentionImplementation() {
+        return dnnlAttention.lastImplementation();
     }
 
     @Override public BackendDescriptor descriptor() { return descriptor; }
@@ -158,9 +169,14 @@ final class AmxBackend implements Backend {
 
     @Override
     public void attention(AttentionArgs args, PreparedBatch batch) {
+        dnnlAttention.run(args, batch.layout());
+    }
+
+    @Override
+    public void moe(MoeArgs a, int rows) {
         long t0 = profile.start();
-        attention.run(args, batch.layout());
-        profile.stop(batch.layout().rows() == batch.layout().sequences() ? "attention.decode" : "attention.extend", t0);
+        moe.run(a, rows);
+        profile.stop("moe", t0);
     }
 
     @Override
@@ -191,6 +207,8 @@ final class AmxBackend implements Backend {
         if (profile.on()) System.err.print(profile.report());
         pool.close();
         linear.close();
+        dnnlAttention.close();
+        moe.close();
         dnnl.close();
     }
 }

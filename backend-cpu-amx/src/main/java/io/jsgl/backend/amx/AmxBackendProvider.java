@@ -32,13 +32,15 @@ public final class AmxBackendProvider implements BackendProvider {
     static final BackendDescriptor DESCRIPTOR = new BackendDescriptor(
             NAME, "0.1.0",
             "oneDNN 3.11 matmuls through FFM (bf16 on AMX / AVX512_BF16, W8A8 int8 with quantization=w8a8_int8), "
-                    + "weights packed once at load; Vector API kernels for decode GEMV, attention, norms, RoPE",
+                    + "weights packed once at load; prefill attention as oneDNN bf16 matmuls, MoE grouped by expert on the same "
+                    + "matmuls; Vector API kernels for decode GEMV and attention, norms, RoPE",
             SpiVersion.CURRENT, SpiVersion.CURRENT,
             List.of(new OpSupport(Op.EMBEDDING, FLOATS), new OpSupport(Op.LINEAR, FLOATS),
                     new OpSupport(Op.RMS_NORM, FLOATS), new OpSupport(Op.ROPE, Set.of()),
                     new OpSupport(Op.GATED_ACTIVATION, Set.of()), new OpSupport(Op.ATTENTION, Set.of()),
                     new OpSupport(Op.ADD, Set.of()), new OpSupport(Op.GATHER_ROWS, Set.of()),
-                    new OpSupport(Op.SOFTCAP, Set.of()), new OpSupport(Op.ALL_REDUCE, Set.of())),
+                    new OpSupport(Op.SOFTCAP, Set.of()), new OpSupport(Op.MOE, FLOATS),
+                    new OpSupport(Op.ALL_REDUCE, Set.of())),
             List.of("linux x86-64 with AVX-512 (oneDNN ISA avx512_core or better); AMX or AVX512_BF16 to rank first",
                     "org.bytedeco:dnnl:3.11-1.5.13:linux-x86_64 and org.bytedeco:opencl:3.0-1.5.13:linux-x86_64 "
                             + "jars on the class path (natives extracted to ~/.cache/jsgl/native)",
@@ -98,6 +100,9 @@ public final class AmxBackendProvider implements BackendProvider {
                     + "oneDNN runs " + info.isaName() + " here, where int8 products saturate");
         }
         if (config.verbose() >= 0) Dnnl.setVerbose(config.verbose());
+        System.err.println("cpu-amx: oneDNN " + info.version() + " on " + info.isaName()
+                + (info.cap() != null ? " (max ISA " + info.cap() + ")" : "") + ", "
+                + (config.int8() ? AmxConfig.W8A8 + " linears" : "bf16 linears") + ", " + config.threads() + " threads");
         AmxBackend backend = new AmxBackend(DESCRIPTOR, config);
         try {
             Warmup.run(backend, config.warmupMillis());

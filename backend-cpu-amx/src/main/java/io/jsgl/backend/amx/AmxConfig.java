@@ -13,6 +13,9 @@ import java.util.Locale;
  *       oneDNN always). Alone, oneDNN's M=1 brgemm streams faster on the 16-core Sapphire Rapids (75-83 against
  *       50-74 GB/s), but inside a decode step, between Java ops, each call also wakes the OpenMP team, and
  *       Llama-3.2-1B decoded at 18.9 tok/s that way against 21.8 with the GEMV;</li>
+ *   <li>{@code amx.attention-min-rows}: a sequence with at least this many new rows (prefill) runs its
+ *       attention as oneDNN bf16 matmuls ({@link DnnlAttention}); fewer (decode) on the shared Java
+ *       kernel (default 16; 0 = always the Java kernel);</li>
  *   <li>{@code amx.spin-us}: how long idle Java workers spin before parking (default 50);</li>
  *   <li>{@code amx.verbose}: oneDNN verbosity (as {@code ONEDNN_VERBOSE}: 0, 1, 2);</li>
  *   <li>{@code amx.profile}: {@code true} prints wall time per op family when the backend closes;</li>
@@ -20,7 +23,7 @@ import java.util.Locale;
  * </ul>
  */
 record AmxConfig(int threads, boolean int8, String maxIsa, int gemvMaxRows, long spinNanos, int verbose,
-                 boolean profile, long warmupMillis) {
+                 boolean profile, long warmupMillis, int attentionMinRows) {
 
     static final String W8A8 = "w8a8_int8";
 
@@ -38,6 +41,8 @@ record AmxConfig(int threads, boolean int8, String maxIsa, int gemvMaxRows, long
         int verbose = Integer.parseInt(o.property("amx.verbose", "-1").trim());
         boolean profile = Boolean.parseBoolean(o.property("amx.profile", "false").trim());
         long warmup = Long.parseLong(o.property("amx.warmup-ms", "1000").trim());
-        return new AmxConfig(threads, int8, o.property("amx.max-isa", null), gemv, spin, verbose, profile, warmup);
+        int attnMin = Integer.parseInt(o.property("amx.attention-min-rows", "16").trim());
+        return new AmxConfig(threads, int8, o.property("amx.max-isa", null), gemv, spin, verbose, profile, warmup,
+                attnMin);
     }
 }

@@ -65,6 +65,19 @@ final class Warmup {
             int[] slots = new int[4 * rows];
             for (int i = 0; i < slots.length; i++) slots[i] = i;
             AttentionBatch prefill = AttentionBatch.single(slots, rows, rows);
+            // the oneDNN prefill attention's Java phases (K/V gather, query rounding, softmax) at a size
+            // whose loops run long enough for C2: a first 512-token prefill otherwise spends seconds cold
+            int longRows = 192;
+            int longHeads = 8;
+            Tensor lq = tensor(b, owned, longRows, longHeads * hd);
+            Tensor lk = tensor(b, owned, longRows, kvHeads * hd);
+            Tensor lv = tensor(b, owned, longRows, kvHeads * hd);
+            Tensor lo = tensor(b, owned, longRows, longHeads * hd);
+            KvCache longCache = b.allocateKvCache(new KvCacheSpec(1, longRows, kvHeads, hd, hd, DType.F32));
+            owned.add(longCache);
+            int[] longSlots = new int[longRows];
+            for (int i = 0; i < longRows; i++) longSlots[i] = longRows - 1 - i;
+            AttentionBatch longPrefill = AttentionBatch.single(longSlots, longRows, longRows);
             AttentionBatch decode = AttentionBatch.single(slots, 3 * rows, 1);
             float scale = 0.125f;
             List<Runnable> ops = List.of(
@@ -78,6 +91,10 @@ final class Warmup {
                             PreparedBatch.host(prefill)),
                     () -> b.attention(new AttentionArgs(q, k, v, q, cache, 0, heads, kvHeads, hd, hd, scale, 0, 0),
                             PreparedBatch.host(decode)),
+                    () -> b.attention(new AttentionArgs(lq, lk, lv, lo, longCache, 0, longHeads, kvHeads, hd, hd, scale,
+                            0, 0), PreparedBatch.host(longPrefill)),
+                    () -> b.attention(new AttentionArgs(lq, lk, lv, lo, longCache, 0, longHeads, kvHeads, hd, hd, scale,
+                            0, 0), PreparedBatch.host(longPrefill)),
                     () -> b.gatedActivation(new GatedActivationArgs(big, out, big, Activation.SILU), rows),
                     () -> b.add(new AddArgs(x, res, x), rows));
             long perOp = budgetMillis * 1_000_000L / ops.size();

@@ -51,13 +51,30 @@ final class WeightPacker {
      * already have); with {@code quantization=w8a8_int8} every linear weight but the LM head is int8.
      */
     MatKind kindFor(WeightSpec spec, DType dtype) {
+        if (isRouter(spec.name())) return MatKind.F32;
         if (int8 && !isHead(spec.name())) return MatKind.S8;
         return dtype == DType.BF16 ? MatKind.BF16 : MatKind.F32;
     }
 
-    /** SGLang's w8a8_int8 leaves the LM head (and a tied embedding used as one) unquantized. */
+    /**
+     * SGLang's w8a8_int8 leaves the LM head (and a tied embedding used as one) unquantized, and MoE
+     * routers ({@code ...mlp.gate.weight}, {@code shared_expert_gate}): int8 router logits could pick
+     * other experts.
+     */
     static boolean isHead(String name) {
         return name.contains("lm_head") || name.contains("embed_tokens") || name.contains("wte");
+    }
+
+    /**
+     * MoE routers ({@code ...mlp.gate.weight}, {@code block_sparse_moe.gate.weight},
+     * {@code shared_expert_gate.weight}, or named {@code router}) multiply in f32 whatever the
+     * checkpoint dtype or quantization: they are tiny ({@code experts x hidden}), and logits rounded
+     * through bf16 or int8 activations flip near-tied expert choices, which changes a row's output
+     * wholesale rather than by a rounding error.
+     */
+    static boolean isRouter(String name) {
+        return name.endsWith(".gate.weight") || name.contains("shared_expert_gate") || name.equals("router")
+                || name.endsWith(".router.weight");
     }
 
     private static VectorWeight vector(WeightSpec spec, DType dtype) {

@@ -39,6 +39,26 @@ public final class CpuKvCache implements KvCache {
         }
     }
 
+    /** Layer {@code layer}'s K pool, {@code [slot][kRow()]} elements of the spec's dtype. */
+    public MemorySegment keys(int layer) {
+        return k[layer];
+    }
+
+    /** Layer {@code layer}'s V pool, {@code [slot][vRow()]} elements of the spec's dtype. */
+    public MemorySegment values(int layer) {
+        return v[layer];
+    }
+
+    /** Elements per slot in a K pool: kvHeads x headDim. */
+    public int kRow() {
+        return kRow;
+    }
+
+    /** Elements per slot in a V pool: kvHeads x vHeadDim. */
+    public int vRow() {
+        return vRow;
+    }
+
     @Override
     public KvCacheSpec spec() {
         return spec;
