@@ -32,6 +32,8 @@ public final class AttentionKernel {
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
     /** Query rows per chunk. */
     private static final int ROW_BLOCK = 32;
+    /** (row, head) pairs of a chunk from which its key blocks are transposed for scoring. */
+    private static final int TRANSPOSE_MIN_PAIRS = 8;
 
     private final WorkerPool pool;
     private final Scratch[] scratch;
@@ -160,6 +162,42 @@ public final class AttentionKernel {
             s2 = FloatVector.fromArray(F, kT, ko + 2 * B).fma(qd, s2);
             s3 = FloatVector.fromArray(F, kT, ko + 3 * B).fma(qd, s3);
         }
+        s0.intoArray(p, 0);
+        s1.intoArray(p, B);
+        s2.intoArray(p, 2 * B);
+        s3.intoArray(p, 3 * B);
+        softmaxAndValues(pair, cap, lo, hi, m, l, p, acc, vdPad, vB);
+    }
+
+    /**
+     * Decode's pair update: with one query row a key block serves only the group's few heads, too
+     * few to repay transposing it, so each visible key's score is a dot product with its row of
+     * {@code kB} ({@code [64][hdPad]}, zero-padded channels).
+     */
+    private static void pairUpdateDirect(float[] q, int pair, int hd, float[] kB, int hdPad, float cap, int lo, int hi,
+                                         float[] m, float[] l, float[] p, float[] acc, int vdPad, float[] vB) {
+        int qb = pair * hdPad;
+        for (int jj = lo; jj < hi; jj++) {
+            int ko = jj * hdPad;
+            FloatVector dot = FloatVector.fromArray(F, q, qb).mul(FloatVector.fromArray(F, kB, ko));
+            for (int d = B; d < hdPad; d += B) {
+                dot = FloatVector.fromArray(F, q, qb + d).fma(FloatVector.fromArray(F, kB, ko + d), dot);
+            }
+            p[jj] = dot.reduceLanes(VectorOperators.ADD);
+        }
+        softmaxAndValues(pair, cap, lo, hi, m, l, p, acc, vdPad, vB);
+    }
+
+    /**
+     * Scores {@code p[0..64)} (lanes {@code [lo, hi)} visible) into the pair's running max and
+     * sum, then {@code acc = acc * corr + sum_j p_j V_j}, four value vectors at a time.
+     */
+    private static void softmaxAndValues(int pair, float cap, int lo, int hi, float[] m, float[] l, float[] p,
+                                         float[] acc, int vdPad, float[] vB) {
+        FloatVector s0 = FloatVector.fromArray(F, p, 0);
+        FloatVector s1 = FloatVector.fromArray(F, p, B);
+        FloatVector s2 = FloatVector.fromArray(F, p, 2 * B);
+        FloatVector s3 = FloatVector.fromArray(F, p, 3 * B);
         if (cap > 0) {
             s0 = s0.div(cap).lanewise(VectorOperators.TANH).mul(cap);
             s1 = s1.div(cap).lanewise(VectorOperators.TANH).mul(cap);
@@ -248,7 +286,10 @@ public final class AttentionKernel {
         int vdPad = (vd + B - 1) / B * B;
         int nRows = i1 - i0;
         int pairs = nRows * group;
-        w.ensure(hd, vdPad, pairs);
+        // few pairs (decode): score keys directly from row-major K instead of transposing blocks
+        boolean direct = pairs < TRANSPOSE_MIN_PAIRS;
+        int hdPad = direct ? (hd + B - 1) / B * B : hd;
+        w.ensure(hdPad, vdPad, pairs);
         float[] kT = w.kT;
         float[] vB = w.vB;
         float[] q = w.q;
@@ -266,7 +307,8 @@ public final class AttentionKernel {
             for (int hh = 0; hh < group; hh++) {
                 int pair = (i - i0) * group + hh;
                 long qo = Views.at(qt, row, (g * group + hh) * hd);
-                for (int d = 0; d < hd; d++) q[pair * hd + d] = qs.get(FLOAT, qo + 4L * d) * scale;
+                for (int d = 0; d < hd; d++) q[pair * hdPad + d] = qs.get(FLOAT, qo + 4L * d) * scale;
+                for (int d = hd; d < hdPad; d++) q[pair * hdPad + d] = 0f;
             }
         }
         java.util.Arrays.fill(m, 0, pairs, Float.NEGATIVE_INFINITY);
@@ -280,16 +322,21 @@ public final class AttentionKernel {
         int kRow = cache.kRow;
         int vRow = cache.vRow;
         MemorySegment vBSeg = MemorySegment.ofArray(vB);
+        MemorySegment kBSeg = MemorySegment.ofArray(kT); // decode keeps K row-major [64][hdPad] in kT's space
         for (int j0 = jStart; j0 <= posLast; j0 += KB) {
             int jn = Math.min(KB, posLast + 1 - j0);
             // K block transposed to [d][16], V block widened to [16][vdPad]
             for (int jj = 0; jj < KB; jj++) {
                 if (jj < jn) {
                     long slot = table[slotBase + j0 + jj];
-                    transposeKey(kc, dt, slot * kRow + (long) g * hd, hd, kT, jj);
+                    if (direct) {
+                        Convert.toF32(kc, dt, slot * kRow + (long) g * hd, kBSeg, 4L * jj * hdPad, hd, 1f);
+                        if (hdPad > hd) java.util.Arrays.fill(kT, jj * hdPad + hd, jj * hdPad + hdPad, 0f);
+                    } else transposeKey(kc, dt, slot * kRow + (long) g * hd, hd, kT, jj);
                     Convert.toF32(vc, dt, slot * vRow + (long) g * vd, vBSeg, 4L * jj * vdPad, vd, 1f);
                 } else {
-                    for (int d = 0; d < hd; d++) kT[d * KB + jj] = 0f;
+                    if (direct) java.util.Arrays.fill(kT, jj * hdPad, jj * hdPad + hdPad, 0f);
+                    else for (int d = 0; d < hd; d++) kT[d * KB + jj] = 0f;
                     java.util.Arrays.fill(vB, jj * vdPad, jj * vdPad + vdPad, 0f);
                 }
             }
@@ -303,7 +350,9 @@ public final class AttentionKernel {
                 int lo = Math.max(0, first - j0);
                 int hi = Math.min(jn, pos - j0 + 1);
                 for (int hh = 0; hh < group; hh++) {
-                    pairUpdate(q, (i - i0) * group + hh, hd, kT, cap, lo, hi, m, l, p, acc, vdPad, vB);
+                    int pair = (i - i0) * group + hh;
+                    if (direct) pairUpdateDirect(q, pair, hd, kT, hdPad, cap, lo, hi, m, l, p, acc, vdPad, vB);
+                    else pairUpdate(q, pair, hd, kT, cap, lo, hi, m, l, p, acc, vdPad, vB);
                 }
             }
         }
