@@ -104,6 +104,28 @@ public final class OpenClBackend implements Backend {
     int attentionSplit;
     private boolean closed;
     private final ClProfiler profiler;
+    /** Fuse neighbouring ops (opencl.fuse, default true): see {@link #flushPending}. */
+    final boolean fuse;
+    /** Decode GEMV kernel: "warp" (a warp per weight row pair, default) or "group" (256 threads per GV_OUT rows). */
+    final boolean gemvWarp;
+    /** Attention kernel: true = attention_w (warp-split values, fused combine) where it applies. */
+    final boolean attentionWarp;
+    /** Work-groups attention should have before keys are split (opencl.attentionTarget; 0 = 4 x CUs). */
+    final int attentionTarget;
+    /** K steps the warp GEMV unrolls (loads in flight per lane and row; opencl.gemvUnroll, default 4). */
+    final int gemvUnroll;
+    /** Warps sharing one GEMV row pair's K (opencl.gemvSplit: 1, 2 or 4; 0 = auto from opencl.gemvWarps). */
+    final int gemvSplit;
+    /** Warps a warp-GEMV launch should have before K is shared (opencl.gemvWarps, default 8192). */
+    final int gemvWarps;
+    /** Device-wide counters of the last-work-group epilogues (reset to 0 by the kernel that used them). */
+    private ClBuffer gemvCounters;
+    private ClBuffer attentionCounters;
+    /** The one deferred op: a decode linear (may absorb the next RMSNorm or gated activation) or a RoPE (the KV store). */
+    private LinearArgs pendingLinear;
+    private int pendingLinearRows;
+    private RopeArgs pendingRope;
+    private int pendingRopeRows;
 
     OpenClBackend(BackendDescriptor descriptor, BackendOptions options) {
         this.descriptor = descriptor;
@@ -124,6 +146,16 @@ public final class OpenClBackend implements Backend {
         this.tensorCoreMinRows = Integer.parseInt(options.property("opencl.tensorCoreMinRows", "5"));
         this.attentionSplit = Integer.parseInt(options.property("opencl.attentionSplit", "0"));
         this.tensorCores = options.property("opencl.tensorCores", "auto");
+        this.fuse = Boolean.parseBoolean(options.property("opencl.fuse", "true"));
+        this.gemvWarp = !options.property("opencl.gemv", "warp").equals("group");
+        this.attentionWarp = !options.property("opencl.attention", "warp").equals("group");
+        this.attentionTarget = Integer.parseInt(options.property("opencl.attentionTarget", "0"));
+        this.gemvUnroll = Integer.parseInt(options.property("opencl.gemvUnroll", "4"));
+        this.gemvSplit = Integer.parseInt(options.property("opencl.gemvSplit", "0"));
+        this.gemvWarps = Integer.parseInt(options.property("opencl.gemvWarps", "8192"));
+        if (gemvSplit != 0 && gemvSplit != 1 && gemvSplit != 2 && gemvSplit != 4) {
+            throw new IllegalArgumentException("opencl.gemvSplit must be 0 (auto), 1, 2 or 4, not " + gemvSplit);
+        }
         this.gemmL = options.property("opencl.gemmL", "128,128,16,8,8");
         this.gemmS = options.property("opencl.gemmS", "32,64,16,2,4");
         this.lTile = tile(gemmL);
@@ -145,6 +177,8 @@ public final class OpenClBackend implements Backend {
             throw Cl.rethrow(t);
         }
         this.dummy = (ClBuffer) allocate(64);
+        this.gemvCounters = (ClBuffer) allocate(256);
+        this.attentionCounters = (ClBuffer) allocate(4096);
         // the row-op program is needed by every model: build it now so that errors surface at open
         kernel("misc", "rms_norm");
         LOG.fine(() -> "opened OpenCL backend on " + device.describe());
@@ -222,9 +256,13 @@ public final class OpenClBackend implements Backend {
         if (program.equals("misc")) return common + resource("elementwise.cl");
         if (program.equals("linear-tc")) return "#define WT 2\n" + common + resource("gemm_tc.cl");
         if (program.startsWith("linear-")) {
+            String gemvw = resource("gemvw.cl").replace("#pragma unroll GW_UNROLL", "#pragma unroll " + gemvUnroll);
             return "#define WT " + program.substring(7) + "\n#define GV_OUT " + gemvOutputs + "\n" + common
                     + resource("linear.cl") + "#define GVNAME gemv\n#define XALIGNED 0\n" + resource("gemv.cl")
                     + "#define GVNAME gemv_xa\n#define XALIGNED 1\n" + resource("gemv.cl")
+                    + "#define GWNAME gemvw\n#define GW_EPI 0\n" + gemvw
+                    + "#define GWNAME gemvw_norm\n#define GW_EPI 1\n" + gemvw
+                    + "#define GWNAME gemvw_act\n#define GW_EPI 2\n" + gemvw
                     + gemm("gemm_l", gemmL) + gemm("gemm_s", gemmS);
         }
         if (program.startsWith("attention-")) {
@@ -389,6 +427,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public DeviceBuffer allocate(long bytes) {
+        flushPending();
         ClBuffer b = createBuffer(bytes);
         fill(b, 0, b.byteSize());
         return b;
@@ -443,6 +482,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public void upload(MemorySegment src, DeviceBuffer dst, long dstByteOffset) {
+        flushPending();
         ClBuffer b = buffer(dst);
         long n = src.byteSize();
         if (dstByteOffset < 0 || dstByteOffset + n > b.byteSize()) {
@@ -533,6 +573,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public void download(DeviceBuffer src, long srcByteOffset, MemorySegment dst) {
+        flushPending();
         ClBuffer b = buffer(src);
         long n = dst.byteSize();
         if (srcByteOffset < 0 || srcByteOffset + n > b.byteSize()) {
@@ -563,6 +604,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public Weight loadWeight(WeightSpec spec) {
+        flushPending();
         DType dt = spec.dtype();
         int code = dtypeCode(dt);
         long rows = spec.rows();
@@ -600,6 +642,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public KvCache allocateKvCache(KvCacheSpec spec) {
+        flushPending();
         if (spec.isLatent()) {
             throw new UnsupportedOperationException("opencl backend has no MLA attention; it cannot hold a latent KV pool");
         }
@@ -631,6 +674,7 @@ public final class OpenClBackend implements Backend {
     @Override
     public void synchronize() {
         checkOpen();
+        flushPending();
         try {
             Cl.check((int) Cl.clFinish.invokeExact(queue), "clFinish");
         } catch (Throwable t) {
@@ -652,6 +696,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public PreparedBatch prepare(AttentionBatch b) {
+        flushPending();
         int rows = b.rows();
         int n = b.sequences();
         int rowSeqOff = 0;
@@ -750,6 +795,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public void embedding(EmbeddingArgs a, int rows) {
+        flushPending();
         if (rows == 0) return;
         ClWeight t = weight(a.table());
         ClBuffer ids = i32buf(a.ids(), "embedding ids", rows);
@@ -768,11 +814,130 @@ public final class OpenClBackend implements Backend {
     @Override
     public void linear(LinearArgs a, int rows) {
         if (rows == 0) return;
+        flushPending();
         ClWeight w = weight(a.weight());
         if (w.use() == WeightUse.VECTOR) throw new IllegalArgumentException("linear weight " + w.name() + " is a vector");
-        ClWeight bias = a.bias() == null ? null : weight(a.bias());
         ClBuffer x = f32buf(a.x(), "linear x", rows);
         ClBuffer y = f32buf(a.out(), "linear out", rows);
+        if (a.bias() != null) weight(a.bias());
+        if (rows <= gemvMaxRows && warpGemv(a)) {
+            if (fuse) {
+                pendingLinear = a;
+                pendingLinearRows = rows;
+            } else {
+                launchGemvw(gemvw(a, rows, "gemvw"), a, false);
+            }
+            return;
+        }
+        linearNow(a, rows, w, x, y);
+    }
+
+    /** Whether the warp GEMV takes this linear: x rows 16-byte aligned. */
+    private boolean warpGemv(LinearArgs a) {
+        return gemvWarp && a.x().offset() % 4 == 0 && a.x().rowStride() % 4 == 0;
+    }
+
+    /** Work-items of a warp GEMV launch: 4 warps a group, ks warps a unit of 2 rows (pairs: gate row u, up row n/2 + u). */
+    private static long gemvwGlobal(int n, boolean pairs, int ks) {
+        long units = pairs ? n / 2 : (n + 1) / 2;
+        long perGroup = 4 / ks;
+        return (units + perGroup - 1) / perGroup * 128;
+    }
+
+    /** Warps that share a unit's K (1, 2 or 4): enough warps in flight for short or narrow weights. */
+    private int gemvwSplit(int n, int k, boolean pairs) {
+        if (gemvSplit > 0) return gemvSplit;
+        long units = pairs ? n / 2 : (n + 1) / 2;
+        int ks = 1;
+        while (ks < 4 && units * ks * 2 <= gemvWarps && k >= 512 * ks * 2) ks *= 2;
+        return ks;
+    }
+
+    private void launchGemvw(ClKernel k, LinearArgs a, boolean pairs) {
+        int n = a.out().cols();
+        k.run(queue, gemvwGlobal(n, pairs, gemvwSplit(n, a.x().cols(), pairs)), 128);
+    }
+
+    /** The warp GEMV's kernel with its common arguments set; the caller adds the epilogue's and runs it. */
+    private ClKernel gemvw(LinearArgs a, int rows, String name) {
+        ClWeight w = weight(a.weight());
+        ClWeight bias = a.bias() == null ? null : weight(a.bias());
+        return site("linear-" + w.code(), name, a).begin()
+                .mem(w.buffer()).i((int) w.ld()).i(a.x().cols()).i(a.out().cols())
+                .mem((ClBuffer) a.x().buffer()).l(a.x().offset()).i(a.x().rowStride())
+                .mem(bias == null ? dummy : bias.buffer()).i(bias == null ? 0 : bias.code()).i(bias == null ? 0 : 1)
+                .mem((ClBuffer) a.out().buffer()).l(a.out().offset()).i(a.out().rowStride()).i(rows)
+                .i(gemvwSplit(a.out().cols(), a.x().cols(), name.equals("gemvw_act")));
+    }
+
+    /**
+     * Launches the deferred op. Ops are deferred by one call so that a decode linear can take the
+     * RMSNorm or gated activation that follows it into its epilogue and a RoPE the KV store of the
+     * attention that follows it; every other entry point (uploads, downloads, other ops,
+     * synchronize) launches the deferred op first, so the queue order is the call order.
+     */
+    private void flushPending() {
+        if (pendingLinear != null) {
+            LinearArgs a = pendingLinear;
+            pendingLinear = null;
+            launchGemvw(gemvw(a, pendingLinearRows, "gemvw"), a, false);
+        }
+        if (pendingRope != null) {
+            RopeArgs a = pendingRope;
+            pendingRope = null;
+            ropeNow(a, pendingRopeRows);
+        }
+    }
+
+    private static boolean sameView(Tensor a, Tensor b) {
+        return a.buffer() == b.buffer() && a.offset() == b.offset() && a.rowStride() == b.rowStride() && a.cols() == b.cols();
+    }
+
+    /** The pending linear with this RMSNorm as its epilogue, when the norm normalizes whole rows of its output. */
+    private boolean fuseNorm(RmsNormArgs n, int rows) {
+        LinearArgs l = pendingLinear;
+        if (l == null || pendingLinearRows != rows || !sameView(n.x(), l.out()) || n.groupSize() != n.x().cols()) return false;
+        DeviceBuffer xb = l.x().buffer();
+        if (n.out().buffer() == xb || (n.residual() != null && (n.residual().buffer() == xb
+                || n.residual().buffer() == l.out().buffer() || n.residual().buffer() == n.out().buffer()))) {
+            return false;
+        }
+        pendingLinear = null;
+        ClWeight nw = weight(n.weight());
+        ClBuffer res = n.residual() == null ? dummy : f32buf(n.residual(), "rms norm residual", rows);
+        ClBuffer out = f32buf(n.out(), "rms norm out", rows);
+        gemvw(l, rows, "gemvw_norm")
+                .mem(res).l(n.residual() == null ? 0 : n.residual().offset())
+                .i(n.residual() == null ? 0 : n.residual().rowStride()).i(n.residual() == null ? 0 : 1)
+                .mem(nw.buffer()).i(nw.code()).f(n.eps()).f(n.weightOffset())
+                .mem(out).l(n.out().offset()).i(n.out().rowStride()).mem(gemvCounters).i(0);
+        launchGemvw(site("linear-" + weight(l.weight()).code(), "gemvw_norm", l), l, false);
+        return true;
+    }
+
+    /** The pending gate|up linear with this gated activation as its epilogue. */
+    private boolean fuseActivation(GatedActivationArgs g, int rows) {
+        LinearArgs l = pendingLinear;
+        if (l == null || pendingLinearRows != rows) return false;
+        int n = l.out().cols();
+        int inter = g.out().cols();
+        if (n != 2 * inter || !sameView(g.gate(), l.out().columns(0, inter)) || !sameView(g.up(), l.out().columns(inter, inter))
+                || g.out().buffer() == l.x().buffer() || g.out().buffer() == l.out().buffer()) {
+            return false;
+        }
+        pendingLinear = null;
+        ClBuffer o = f32buf(g.out(), "activation out", rows);
+        int act = switch (g.activation()) {
+            case SILU -> 0;
+            case GELU_TANH -> 1;
+        };
+        gemvw(l, rows, "gemvw_act").mem(o).l(g.out().offset()).i(g.out().rowStride()).i(act);
+        launchGemvw(site("linear-" + weight(l.weight()).code(), "gemvw_act", l), l, true);
+        return true;
+    }
+
+    private void linearNow(LinearArgs a, int rows, ClWeight w, ClBuffer x, ClBuffer y) {
+        ClWeight bias = a.bias() == null ? null : weight(a.bias());
         int k = a.x().cols();
         int n = a.out().cols();
         String program = "linear-" + w.code();
@@ -850,6 +1015,8 @@ public final class OpenClBackend implements Backend {
     @Override
     public void rmsNorm(RmsNormArgs a, int rows) {
         if (rows == 0) return;
+        if (fuse && fuseNorm(a, rows)) return;
+        flushPending();
         ClWeight w = weight(a.weight());
         ClBuffer x = f32buf(a.x(), "rms norm x", rows);
         ClBuffer out = f32buf(a.out(), "rms norm out", rows);
@@ -892,6 +1059,19 @@ public final class OpenClBackend implements Backend {
     @Override
     public void rope(RopeArgs a, int rows) {
         if (rows == 0) return;
+        flushPending();
+        if (fuse && a.k() != null && a.rope().rotaryDim() / 2 > 0) {
+            f32buf(a.q(), "rope q", rows);
+            f32buf(a.k(), "rope k", rows);
+            i32buf(a.positions(), "rope positions", rows);
+            pendingRope = a;
+            pendingRopeRows = rows;
+            return;
+        }
+        ropeNow(a, rows);
+    }
+
+    private void ropeNow(RopeArgs a, int rows) {
         ClBuffer q = f32buf(a.q(), "rope q", rows);
         ClBuffer k = a.k() == null ? dummy : f32buf(a.k(), "rope k", rows);
         ClBuffer pos = i32buf(a.positions(), "rope positions", rows);
@@ -912,6 +1092,8 @@ public final class OpenClBackend implements Backend {
     @Override
     public void gatedActivation(GatedActivationArgs a, int rows) {
         if (rows == 0) return;
+        if (fuse && fuseActivation(a, rows)) return;
+        flushPending();
         ClBuffer g = f32buf(a.gate(), "gate", rows);
         ClBuffer u = f32buf(a.up(), "up", rows);
         ClBuffer o = f32buf(a.out(), "activation out", rows);
@@ -929,6 +1111,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public void add(AddArgs a, int rows) {
+        flushPending();
         if (rows == 0) return;
         ClBuffer x = f32buf(a.a(), "add a", rows);
         ClBuffer y = f32buf(a.b(), "add b", rows);
@@ -943,6 +1126,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public void gatherRows(GatherRowsArgs a, int rows) {
+        flushPending();
         if (rows == 0) return;
         ClBuffer s = f32buf(a.src(), "gather src", a.src().rows());
         ClBuffer idx = i32buf(a.indices(), "gather indices", rows);
@@ -957,6 +1141,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public void softCap(SoftCapArgs a, int rows) {
+        flushPending();
         if (rows == 0) return;
         ClBuffer x = f32buf(a.x(), "softcap x", rows);
         int cols = a.x().cols();
@@ -990,20 +1175,42 @@ public final class OpenClBackend implements Backend {
         int vw = a.kvHeads() * vd;
         ClBuffer kc = cache.k[a.layer()];
         ClBuffer vc = cache.v[a.layer()];
-        site(program, "kv_store", a).begin()
-                .mem(k).l(a.k().offset()).i(a.k().rowStride())
-                .mem(v).l(a.v().offset()).i(a.v().rowStride())
-                .mem(kc).mem(vc).mem(pb.table).i(pb.newSlotsOff).i(kw).i(vw).i(rows)
-                .run(queue, roundUp(Math.max(kw, vw), 64), rows, 64, 1);
+        RopeArgs r = pendingRope;
+        if (r != null && pendingRopeRows == rows && r.q().equals(a.q()) && r.k().equals(a.k()) && r.headDim() == hd
+                && r.kHeads() == a.kvHeads() && !overlaps(a.v(), a.q(), a.k())) {
+            pendingRope = null;
+            int half = r.rope().rotaryDim() / 2;
+            ClBuffer pos = i32buf(r.positions(), "rope positions", rows);
+            int items = half * r.qHeads() + (hd - half) * r.kHeads() + vw;
+            site(program, "rope_kv_store", a).begin()
+                    .mem(q).l(a.q().offset()).i(a.q().rowStride()).i(r.qHeads())
+                    .mem(k).l(a.k().offset()).i(a.k().rowStride()).i(r.kHeads())
+                    .mem(v).l(a.v().offset()).i(a.v().rowStride())
+                    .mem(pos).l(r.positions().offset()).i(r.positions().rowStride())
+                    .mem(ropeFrequencies(r.rope())).f((float) r.rope().attentionScale()).i(half).i(hd)
+                    .i(r.rope().style() == io.jsgl.spi.rope.RopeStyle.INTERLEAVED ? 1 : 0)
+                    .mem(kc).mem(vc).mem(pb.table).i(pb.newSlotsOff).i(vw).i(rows)
+                    .run(queue, roundUp(items, 64), rows, 64, 1);
+        } else {
+            flushPending();
+            site(program, "kv_store", a).begin()
+                    .mem(k).l(a.k().offset()).i(a.k().rowStride())
+                    .mem(v).l(a.v().offset()).i(a.v().rowStride())
+                    .mem(kc).mem(vc).mem(pb.table).i(pb.newSlotsOff).i(kw).i(vw).i(rows)
+                    .run(queue, roundUp(Math.max(kw, vw), 64), rows, 64, 1);
+        }
 
         int group = a.heads() / a.kvHeads();
-        int hb = Math.min(Math.min(group, ATT_MAX_HEADS), ATT_MAX_PAIRS * ATT_THREADS / vd);
+        boolean warp = attentionWarp && vd <= 128;
+        int hb = warp ? Math.min(group, ATT_MAX_HEADS)
+                : Math.min(Math.min(group, ATT_MAX_HEADS), ATT_MAX_PAIRS * ATT_THREADS / vd);
         if (hb < 1) {
             throw new UnsupportedOperationException("opencl attention supports value heads up to "
                     + ATT_MAX_PAIRS * ATT_THREADS + " channels, got " + vd);
         }
         int nhb = (group + hb - 1) / hb;
-        long localBytes = 4L * (hb * hd + 2L * hb * ATT_THREADS + ATT_THREADS);
+        long localBytes = warp ? 4L * (hb * hd + 4L * hb * vd) + 4L * (ATT_MAX_HEADS * ATT_THREADS + ATT_THREADS + 64)
+                : 4L * (hb * hd + 2L * hb * ATT_THREADS + ATT_THREADS);
         if (localBytes > device.localMem()) {
             throw new UnsupportedOperationException("attention with head dim " + hd + " needs " + localBytes
                     + " bytes of local memory, device has " + device.localMem());
@@ -1014,7 +1221,7 @@ public final class OpenClBackend implements Backend {
         if (attentionSplit > 0) {
             splitLen = attentionSplit;
         } else {
-            long target = 4L * device.computeUnits();
+            long target = attentionTarget > 0 ? attentionTarget : 4L * device.computeUnits();
             // few work-groups (decode, small batches): split the keys, down to 32 a split
             if (groups < target && keys > 64) {
                 int want = (int) Math.min((target + groups - 1) / groups, (keys + 31) / 32);
@@ -1031,8 +1238,26 @@ public final class OpenClBackend implements Backend {
                 attentionPartials = createBuffer(need + need / 2);
             }
             part = attentionPartials;
+            if (warp && attentionCounters.byteSize() < 4 * groups) {
+                attentionCounters.close();
+                attentionCounters = createBuffer(8 * groups);
+                fill(attentionCounters, 0, attentionCounters.byteSize());
+            }
         } else {
             nsplit = 1;
+        }
+        if (warp) {
+            site(program, "attention_w", a).begin()
+                    .mem(q).l(a.q().offset()).i(a.q().rowStride())
+                    .mem(kc).mem(vc)
+                    .mem(out).l(a.out().offset()).i(a.out().rowStride())
+                    .mem(part)
+                    .mem(pb.table).i(pb.rowSeqOff).i(pb.rowPosOff).i(pb.slotStartOff).i(pb.slotTableOff)
+                    .i(a.heads()).i(a.kvHeads()).i(hd).i(vd).i(hb).i(nhb)
+                    .f(a.scale()).i(a.slidingWindow()).f(a.softCap()).i(splitLen).i(nsplit)
+                    .mem(attentionCounters).local(4L * hb * hd).local(4L * 4 * hb * vd)
+                    .run(queue, groups * nsplit * ATT_THREADS, ATT_THREADS);
+            return;
         }
         site(program, "attention", a).begin()
                 .mem(q).l(a.q().offset()).i(a.q().rowStride())
@@ -1049,6 +1274,50 @@ public final class OpenClBackend implements Backend {
                     .mem(part).mem(out).l(a.out().offset()).i(a.out().rowStride())
                     .i(a.heads()).i(vd).i(nsplit).i(rows)
                     .run(queue, roundUp(vd, 32), (long) rows * a.heads(), 32, 1);
+        }
+    }
+
+    /** Whether view a's byte range in its buffer overlaps b's or c's (same buffer only). */
+    private static boolean overlaps(Tensor a, Tensor b, Tensor c) {
+        return overlaps(a, b) || overlaps(a, c);
+    }
+
+    private static boolean overlaps(Tensor a, Tensor b) {
+        if (a.buffer() != b.buffer()) return false;
+        // the columns of one row: the fused q|k|v output keeps v beside q and k, never on them
+        long a0 = a.offset();
+        long b0 = b.offset();
+        if (a.rowStride() == b.rowStride()) return a0 < b0 + b.cols() && b0 < a0 + a.cols();
+        return true;
+    }
+
+    /**
+     * Sums a freshly allocated (zero-filled) buffer of {@code bytes} with 16-byte loads from 16
+     * work-groups of 256 threads per compute unit; best of 5 timed passes after a warm-up, in GB/s.
+     */
+    @Override
+    public java.util.OptionalDouble measureReadBandwidth(long bytes) {
+        flushPending();
+        long size = Math.min(Math.max(bytes, 1L << 20), device.maxAlloc()) & ~15L;
+        ClBuffer buf = createBuffer(size);
+        ClBuffer sink = createBuffer(4L * 16 * device.computeUnits());
+        try {
+            fill(buf, 0, buf.byteSize());
+            ClKernel k = kernel("attention-0", "read_probe");
+            long groups = 16L * device.computeUnits();
+            double best = Double.MAX_VALUE;
+            for (int pass = 0; pass < 6; pass++) {
+                synchronize();
+                long t0 = System.nanoTime();
+                k.begin().mem(buf).l(size / 16).mem(sink).run(queue, groups * 256, 256);
+                synchronize();
+                long dt = System.nanoTime() - t0;
+                if (pass > 0) best = Math.min(best, dt);
+            }
+            return java.util.OptionalDouble.of(size / best);
+        } finally {
+            buf.close();
+            sink.close();
         }
     }
 
@@ -1076,6 +1345,8 @@ public final class OpenClBackend implements Backend {
             ropeFreqs.clear();
             if (attentionPartials != null) attentionPartials.close();
             if (splitPartials != null) splitPartials.close();
+            gemvCounters.close();
+            attentionCounters.close();
             dummy.close();
             try {
                 int ignored = (int) Cl.clReleaseCommandQueue.invokeExact(queue);

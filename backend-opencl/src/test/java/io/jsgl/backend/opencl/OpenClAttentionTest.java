@@ -9,6 +9,10 @@ import io.jsgl.spi.KvCache;
 import io.jsgl.spi.KvCacheSpec;
 import io.jsgl.spi.PreparedBatch;
 import io.jsgl.spi.op.AttentionArgs;
+import io.jsgl.spi.op.RopeArgs;
+import io.jsgl.spi.rope.RopeConfig;
+import io.jsgl.spi.rope.RopeScaling;
+import io.jsgl.spi.rope.RopeStyle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -66,6 +70,13 @@ class OpenClAttentionTest {
                 () -> run(new Shape("long", 4, 2, 32, 32, 0, 0), DType.BF16, 0, 520)));
         tests.add(dynamicTest("long decode with window 100 (auto splits)",
                 () -> run(new Shape("long window", 4, 1, 32, 32, 100, 0), DType.F32, 0, 400)));
+        // RoPE issued right before attention: the backend fuses it with the KV store
+        tests.add(dynamicTest("rope + attention (fused rope/KV store) gqa 8/2 kv=BF16",
+                () -> run(new Shape("rope", 8, 2, 32, 32, 0, 0), DType.BF16, 0, 40,
+                        RopeConfig.create(RopeStyle.NEOX, 32, 10000, new RopeScaling.None()))));
+        tests.add(dynamicTest("rope + attention, interleaved partial rotary hd=40/20, long decode",
+                () -> run(new Shape("rope partial", 4, 1, 40, 40, 0, 0), DType.F32, 0, 300,
+                        RopeConfig.create(RopeStyle.INTERLEAVED, 20, 10000, new RopeScaling.None()))));
         return tests.stream();
     }
 
@@ -83,6 +94,10 @@ class OpenClAttentionTest {
      * a one-token sequence; step 3 decodes A, B and C. Slots are a random permutation.
      */
     private static void run(Shape sh, DType kvType, int split, int prefixLen) {
+        run(sh, kvType, split, prefixLen, null);
+    }
+
+    private static void run(Shape sh, DType kvType, int split, int prefixLen, RopeConfig rope) {
         int slots = prefixLen + 64;
         KvCacheSpec spec = new KvCacheSpec(2, slots, sh.kvHeads(), sh.headDim(), sh.vHeadDim(), kvType);
         KvCache refKv = s.ref.allocateKvCache(spec);
@@ -101,11 +116,11 @@ class OpenClAttentionTest {
             float scale = (float) (1 / Math.sqrt(sh.headDim()));
             if (sh.softCap() > 0) scale *= 8; // push scores into the cap's non-linear range
 
-            step(sh, refKv, oclKv, scale, kvType, "prefill",
+            step(sh, refKv, oclKv, scale, kvType, rope, "prefill",
                     new int[][] {a, b}, new int[] {prefixLen, 11}, new int[] {prefixLen, 11});
-            step(sh, refKv, oclKv, scale, kvType, "ragged extend+decode+prefill",
+            step(sh, refKv, oclKv, scale, kvType, rope, "ragged extend+decode+prefill",
                     new int[][] {a, b, c, d}, new int[] {5, 1, 7, 1}, new int[] {prefixLen + 5, 12, 7, 1});
-            step(sh, refKv, oclKv, scale, kvType, "decode",
+            step(sh, refKv, oclKv, scale, kvType, rope, "decode",
                     new int[][] {a, b, c}, new int[] {1, 1, 1}, new int[] {prefixLen + 6, 13, 8});
         } finally {
             s.ocl.attentionSplit = saved;
@@ -120,7 +135,7 @@ class OpenClAttentionTest {
         return out;
     }
 
-    private static void step(Shape sh, KvCache refKv, KvCache oclKv, float scale, DType kvType, String what,
+    private static void step(Shape sh, KvCache refKv, KvCache oclKv, float scale, DType kvType, RopeConfig rope, String what,
                              int[][] seqSlots, int[] qLen, int[] kvLen) {
         int n = seqSlots.length;
         int rows = 0;
@@ -154,12 +169,23 @@ class OpenClAttentionTest {
         for (int layer = 0; layer < 2; layer++) {
             Pair out = s.tensor(rows + 2, sh.heads() * sh.vHeadDim(), new float[(rows + 2) * sh.heads() * sh.vHeadDim()]);
             try (PreparedBatch rp = s.ref.prepare(batch); PreparedBatch op = s.ocl.prepare(batch)) {
+                if (rope != null) {
+                    int[] pos = new int[rows];
+                    int rr = 0;
+                    for (int i = 0; i < n; i++) {
+                        for (int j = 0; j < qLen[i]; j++) pos[rr++] = batch.position(i, j);
+                    }
+                    Pair p = s.ints(pos);
+                    s.ref.rope(new RopeArgs(q.ref(), k.ref(), p.ref(), sh.heads(), sh.kvHeads(), sh.headDim(), rope), rows);
+                    s.ocl.rope(new RopeArgs(q.ocl(), k.ocl(), p.ocl(), sh.heads(), sh.kvHeads(), sh.headDim(), rope), rows);
+                }
                 s.ref.attention(new AttentionArgs(q.ref(), k.ref(), v.ref(), out.ref(), refKv, layer, sh.heads(),
                         sh.kvHeads(), sh.headDim(), sh.vHeadDim(), scale, sh.window(), sh.softCap()), rp);
                 s.ocl.attention(new AttentionArgs(q.ocl(), k.ocl(), v.ocl(), out.ocl(), oclKv, layer, sh.heads(),
                         sh.kvHeads(), sh.headDim(), sh.vHeadDim(), scale, sh.window(), sh.softCap()), op);
             }
             s.assertClose(out, rows, tolerance(kvType), what + " layer " + layer);
+            if (rope != null) s.assertClose(qkv, rows, OpenClTestSupport.F32_TOL, what + " rotated q|k|v layer " + layer);
         }
     }
 }

@@ -85,6 +85,12 @@ public final class OpenClBench {
     public static void main(String[] args) {
         List<String> what = args.length == 0 ? List.of("linear", "launch", "model") : List.of(args);
         OpenClBench b = new OpenClBench();
+        try (OpenClBackend be = open(Map.of())) {
+            String ext = be.device.extensions();
+            System.out.println("device extensions (command buffers / subgroups): " + java.util.Arrays.stream(ext.split(" "))
+                    .filter(e -> e.contains("command_buffer") || e.contains("subgroup") || e.contains("mutable")).toList());
+            System.out.printf("read-bandwidth probe 1 GiB: %.0f GB/s%n", be.measureReadBandwidth(1L << 30).orElse(0));
+        }
         if (what.contains("linear")) b.linear();
         if (what.contains("launch")) b.launch();
         if (what.contains("model")) b.model();
@@ -244,9 +250,10 @@ public final class OpenClBench {
 
     /** Decode steps only, under other flush and GEMV settings. */
     private void flush() {
-        String[][] variants = {{"opencl.flushEvery", "0"}, {"opencl.flushEvery", "4"}, {"opencl.flushEvery", "64"},
-                {"opencl.gemvOutputs", "8"}, {"opencl.gemvOutputs", "2"}, {"opencl.gemvMaxRows", "8"},
-                {"opencl.smallGemmMaxRows", "4"}};
+        String[][] variants = {{"opencl.flushEvery", "16"}, {"opencl.fuse", "false"}, {"opencl.gemv", "group"},
+                {"opencl.attention", "group"}, {"opencl.gemvSplit", "1"}, {"opencl.gemvSplit", "2"},
+                {"opencl.gemvWarps", "32768"}, {"opencl.gemvUnroll", "2"}, {"opencl.gemvUnroll", "8"},
+                {"opencl.flushEvery", "64"}, {"opencl.flushEvery", "16"}};
         for (String[] v : variants) {
             try (OpenClBackend be = open(Map.of(v[0], v[1]))) {
                 runModel(be, false, true, v[0] + "=" + v[1]);
@@ -323,6 +330,7 @@ public final class OpenClBench {
             int rows = st.seqs() * st.qLen();
             int reps = st.qLen() > 1 ? 5 : steps;
             double total = 0;
+            long issue = 0;
             int counted = 0;
             for (int rep = -2; rep < reps; rep++) {
                 int kvLen = st.qLen() > 1 ? st.kvLen() : st.kvLen() + Math.max(rep, 0);
@@ -375,6 +383,7 @@ public final class OpenClBench {
                     be.gatherRows(new GatherRowsArgs(residual, logitRows, finalHidden), st.seqs());
                     be.rmsNorm(new RmsNormArgs(finalHidden, null, finalNorm, eps, 0f, HIDDEN, finalHidden), st.seqs());
                     be.linear(new LinearArgs(finalHidden, emb, null, logits), st.seqs());
+                    if (rep >= 0) issue += System.nanoTime() - s0;
                     be.download(logits.buffer(), 0, hostLogits.asSlice(0, 4L * st.seqs() * VOCAB));
                 }
                 double dt = (System.nanoTime() - s0) / 1e9;
@@ -385,8 +394,10 @@ public final class OpenClBench {
             }
             float l0 = hostLogits.getAtIndex(ValueLayout.JAVA_FLOAT, 0);
             double per = total / counted;
-            System.out.printf("%-24s %8.2f ms/step %10.0f tok/s   (logit[0]=%.3f)%n", st.name(), per * 1e3, rows / per, l0);
+            System.out.printf("%-24s %8.2f ms/step %10.0f tok/s   host issue %.3f ms/step  (logit[0]=%.3f)%n", st.name(),
+                    per * 1e3, rows / per, issue / 1e6 / counted, l0);
             if (profile) {
+                System.out.println("    programs: " + be.programFlags());
                 Map<String, long[]> times = new TreeMap<>(be.kernelTimes());
                 double sum = 0;
                 for (long[] t : times.values()) sum += t[1];

@@ -339,4 +339,112 @@ class OpenClOpsTest {
         }));
         return tests.stream();
     }
+
+    /**
+     * A decode linear followed by the RMSNorm of its output (with and without residual, out
+     * aliasing the linear's output) or by the gated activation of a gate|up output: the backend
+     * runs them as one GEMV with an epilogue. Checked against the reference op by op.
+     */
+    @TestFactory
+    Stream<DynamicTest> fusedEpilogues() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (DType dt : new DType[] {DType.BF16, DType.F32}) {
+            for (int rows : new int[] {1, 3, 4}) {
+                for (int mode = 0; mode < 3; mode++) {
+                    int m = mode;
+                    String name = switch (m) {
+                        case 0 -> "+residual";
+                        case 1 -> "no residual, out aliasing x";
+                        default -> "+residual, bias, odd K";
+                    };
+                    tests.add(dynamicTest("linear+rmsNorm " + dt + " rows=" + rows + " " + name, () -> {
+                        int k = m == 2 ? 301 : 256;
+                        int n = 136;
+                        WeightPair w = s.weight("w", dt, n, k, 1.0 / Math.sqrt(k));
+                        WeightPair b = m == 2 ? s.vector("b", dt, n, 0.5, 0) : null;
+                        WeightPair nw = s.vector("nw", dt, n, 0.3, 1.0);
+                        Pair x = s.randomTensor(rows + 1, k);
+                        Pair y = s.tensor(rows + 1, n, new float[(rows + 1) * n]);
+                        Pair res = m == 1 ? null : s.randomTensor(rows + 1, n);
+                        Pair out = m == 1 ? y : s.tensor(rows + 1, n, new float[(rows + 1) * n]);
+                        for (int rep = 0; rep < 2; rep++) {
+                            s.ref.linear(new LinearArgs(x.ref(), w.ref(), b == null ? null : b.ref(), y.ref()), rows);
+                            s.ref.rmsNorm(new RmsNormArgs(y.ref(), res == null ? null : res.ref(), nw.ref(), 1e-5f, 0f, n,
+                                    out.ref()), rows);
+                            s.ocl.linear(new LinearArgs(x.ocl(), w.ocl(), b == null ? null : b.ocl(), y.ocl()), rows);
+                            s.ocl.rmsNorm(new RmsNormArgs(y.ocl(), res == null ? null : res.ocl(), nw.ocl(), 1e-5f, 0f, n,
+                                    out.ocl()), rows);
+                        }
+                        s.assertClose(out, rows, F32_TOL, "normed");
+                        if (m != 1) s.assertClose(y, rows, F32_TOL, "linear out");
+                        if (res != null) s.assertClose(res, rows, F32_TOL, "residual");
+                    }));
+                }
+                for (Activation act : Activation.values()) {
+                    tests.add(dynamicTest("gate|up linear+" + act + " " + dt + " rows=" + rows, () -> {
+                        int k = 200;
+                        int inter = 77;
+                        WeightPair w = s.weight("gu", dt, 2 * inter, k, 1.0 / Math.sqrt(k));
+                        Pair x = s.randomTensor(rows, k);
+                        Pair gu = s.tensor(rows + 1, 2 * inter, new float[(rows + 1) * 2 * inter]);
+                        Pair a = s.tensor(rows + 1, inter, new float[(rows + 1) * inter]);
+                        s.ref.linear(new LinearArgs(x.ref(), w.ref(), null, gu.ref()), rows);
+                        s.ref.gatedActivation(new GatedActivationArgs(gu.columns(0, inter).ref(),
+                                gu.columns(inter, inter).ref(), a.ref(), act), rows);
+                        s.ocl.linear(new LinearArgs(x.ocl(), w.ocl(), null, gu.ocl()), rows);
+                        s.ocl.gatedActivation(new GatedActivationArgs(gu.columns(0, inter).ocl(),
+                                gu.columns(inter, inter).ocl(), a.ocl(), act), rows);
+                        s.assertClose(gu, rows, F32_TOL, "gate|up");
+                        s.assertClose(a, rows, F32_TOL, "activation");
+                    }));
+                }
+            }
+        }
+        tests.add(dynamicTest("read-bandwidth probe", () -> {
+            double gbps = s.ocl.measureReadBandwidth(8L << 20).orElseThrow();
+            if (!(gbps > 0)) throw new AssertionError("probe gave " + gbps);
+        }));
+        return tests.stream();
+    }
+
+    /** The warp GEMV with K shared by 2 or 4 warps (forced), plain and with both epilogues. */
+    @TestFactory
+    Stream<DynamicTest> gemvSplitK() {
+        return Stream.of("2", "4").map(ks -> dynamicTest("warp gemv, K shared by " + ks + " warps", () -> {
+            try (OpenClTestSupport ts = new OpenClTestSupport(11, java.util.Map.of("opencl.gemvSplit", ks))) {
+                for (int[] sh : new int[][] {{1, 2100, 37}, {3, 301, 136}, {4, 1030, 9}, {2, 64, 5}}) {
+                    WeightPair w = ts.weight("w", DType.BF16, sh[2], sh[1], 0.05);
+                    WeightPair b = ts.vector("b", DType.F32, sh[2], 0.5, 0);
+                    Pair x = ts.randomTensor(sh[0], sh[1]);
+                    Pair out = ts.tensor(sh[0], sh[2], new float[sh[0] * sh[2]]);
+                    ts.ref.linear(new LinearArgs(x.ref(), w.ref(), b.ref(), out.ref()), sh[0]);
+                    ts.ocl.linear(new LinearArgs(x.ocl(), w.ocl(), b.ocl(), out.ocl()), sh[0]);
+                    ts.assertClose(out, sh[0], F32_TOL, "gemv rows=" + sh[0] + " K=" + sh[1]);
+                    // + RMSNorm epilogue with residual
+                    WeightPair nw = ts.vector("nw", DType.BF16, sh[2], 0.3, 1.0);
+                    Pair res = ts.randomTensor(sh[0], sh[2]);
+                    Pair normed = ts.tensor(sh[0], sh[2], new float[sh[0] * sh[2]]);
+                    ts.ref.linear(new LinearArgs(x.ref(), w.ref(), null, out.ref()), sh[0]);
+                    ts.ref.rmsNorm(new RmsNormArgs(out.ref(), res.ref(), nw.ref(), 1e-5f, 0f, sh[2], normed.ref()), sh[0]);
+                    ts.ocl.linear(new LinearArgs(x.ocl(), w.ocl(), null, out.ocl()), sh[0]);
+                    ts.ocl.rmsNorm(new RmsNormArgs(out.ocl(), res.ocl(), nw.ocl(), 1e-5f, 0f, sh[2], normed.ocl()), sh[0]);
+                    ts.assertClose(normed, sh[0], F32_TOL, "normed rows=" + sh[0] + " K=" + sh[1]);
+                    ts.assertClose(res, sh[0], F32_TOL, "residual rows=" + sh[0] + " K=" + sh[1]);
+                }
+                int k = 1500;
+                int inter = 45;
+                WeightPair gw = ts.weight("gu", DType.BF16, 2 * inter, k, 0.05);
+                Pair x = ts.randomTensor(2, k);
+                Pair gu = ts.tensor(2, 2 * inter, new float[4 * inter]);
+                Pair a = ts.tensor(2, inter, new float[2 * inter]);
+                ts.ref.linear(new LinearArgs(x.ref(), gw.ref(), null, gu.ref()), 2);
+                ts.ref.gatedActivation(new GatedActivationArgs(gu.columns(0, inter).ref(), gu.columns(inter, inter).ref(),
+                        a.ref(), Activation.SILU), 2);
+                ts.ocl.linear(new LinearArgs(x.ocl(), gw.ocl(), null, gu.ocl()), 2);
+                ts.ocl.gatedActivation(new GatedActivationArgs(gu.columns(0, inter).ocl(), gu.columns(inter, inter).ocl(),
+                        a.ocl(), Activation.SILU), 2);
+                ts.assertClose(a, 2, F32_TOL, "activation");
+            }
+        }));
+    }
 }

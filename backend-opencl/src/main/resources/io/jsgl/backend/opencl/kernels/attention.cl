@@ -8,11 +8,13 @@
 typedef float kv_t;
 #define LOADKV(p, i) ((p)[i])
 #define LOADKV4(p) vload4(0, (p))
+#define LOADKV8(p) vload8(0, (p))
 #define STOREKV(p, i, v) ((p)[i] = (v))
 #elif KVT == DT_F16
 typedef half kv_t;
 #define LOADKV(p, i) vload_half((size_t)(i), (p))
 #define LOADKV4(p) vload_half4(0, (p))
+#define LOADKV8(p) vload_half8(0, (p))
 #define STOREKV(p, i, v) vstore_half_rte((v), (size_t)(i), (p))
 #else
 typedef ushort kv_t;
@@ -22,6 +24,12 @@ inline float4 loadkv4_bf16(__global const ushort* p) {
     return (float4)(bf16_to_float(u.x), bf16_to_float(u.y), bf16_to_float(u.z), bf16_to_float(u.w));
 }
 #define LOADKV4(p) loadkv4_bf16(p)
+inline float8 loadkv8_bf16(__global const ushort* p) {
+    const uint4 u = *(__global const uint4*)p;
+    return (float8)(as_float(u.x << 16), as_float(u.x & 0xffff0000u), as_float(u.y << 16), as_float(u.y & 0xffff0000u),
+                    as_float(u.z << 16), as_float(u.z & 0xffff0000u), as_float(u.w << 16), as_float(u.w & 0xffff0000u));
+}
+#define LOADKV8(p) loadkv8_bf16(p)
 #define STOREKV(p, i, v) ((p)[i] = float_to_bf16(v))
 #endif
 
@@ -213,4 +221,326 @@ __kernel void attention_combine(__global const float* part, __global float* out,
         den += e * pp[s * (vd + 2) + 1];
     }
     out[oOff + (long)row * oStride + (long)h * vd + d] = num / den;
+}
+
+// ---- RoPE on q and k fused with the KV store: one work-item per rotated (pair, q head), per
+// (pair or unrotated channel, k head) and per v channel of a row; k is rotated in place and its
+// rotated values go straight to the new slot, as do v's.
+#ifdef JSGL_FP64
+typedef double rfreq_t;
+#else
+typedef float rfreq_t;
+#endif
+__kernel void rope_kv_store(__global float* q, long qOff, int qStride, int qHeads,
+                            __global float* k, long kOff, int kStride, int kHeads,
+                            __global const float* v, long vOff, int vStride,
+                            __global const int* pos, long pOff, int pStride,
+                            __global const rfreq_t* invFreq, float attnScale, int nPairs, int headDim, int interleaved,
+                            __global kv_t* kc, __global kv_t* vc, __global const int* tab, int newSlotsOff, int vw,
+                            int rows) {
+    const int idx = get_global_id(0);
+    const int r = get_global_id(1);
+    if (r >= rows) return;
+    const int qItems = nPairs * qHeads;
+    const int kPer = headDim - nPairs;  // nPairs rotated pairs + (headDim - 2 nPairs) plain channels
+    const int kItems = kPer * kHeads;
+    if (idx >= qItems + kItems + vw) return;
+    const long slot = tab[newSlotsOff + r];
+    if (idx >= qItems + kItems) {
+        const int c = idx - qItems - kItems;
+        STOREKV(vc, slot * vw + c, v[vOff + (long)r * vStride + c]);
+        return;
+    }
+    int i;
+    int h;
+    __global float* p;
+    if (idx < qItems) {
+        i = idx % nPairs;
+        h = idx / nPairs;
+        p = q + qOff + (long)r * qStride + h * headDim;
+    } else {
+        const int e = idx - qItems;
+        i = e % kPer;
+        h = e / kPer;
+        p = k + kOff + (long)r * kStride + h * headDim;
+        if (i >= nPairs) {
+            const int c = 2 * nPairs + (i - nPairs);
+            STOREKV(kc, slot * (long)(kHeads * headDim) + h * headDim + c, p[c]);
+            return;
+        }
+    }
+    const rfreq_t angle = (rfreq_t)pos[pOff + (long)r * pStride] * invFreq[i];
+    const float cs = (float)(cos(angle) * (rfreq_t)attnScale);
+    const float sn = (float)(sin(angle) * (rfreq_t)attnScale);
+    const int c0 = interleaved ? 2 * i : i;
+    const int c1 = interleaved ? 2 * i + 1 : i + nPairs;
+    const float x0 = p[c0];
+    const float x1 = p[c1];
+    const float y0 = x0 * cs - x1 * sn;
+    const float y1 = x1 * cs + x0 * sn;
+    p[c0] = y0;
+    p[c1] = y1;
+    if (idx >= qItems) {
+        const long base = slot * (long)(kHeads * headDim) + h * headDim;
+        STOREKV(kc, base + c0, y0);
+        STOREKV(kc, base + c1, y1);
+    }
+}
+
+// ---- Attention with warp-split value accumulation (value heads up to 128 channels): one
+// work-group (AT threads = 4 warps) per (row, kv head, block of up to MAXHB query heads, key
+// split). Scores: one key per thread. Values: warp w takes keys w, w+4, ...; lane l channels
+// l, l+32, ..; the 4 warps' sums meet in local memory at the end. With nsplit > 1 the last
+// split of a (row, kv head, head block) to finish (device-wide counter) merges the partials.
+#ifdef JSGL_NV
+inline float warp_max32(float v) {
+    float t;
+    asm volatile("shfl.sync.bfly.b32 %0, %1, 16, 0x1f, 0xffffffff;" : "=f"(t) : "f"(v)); v = fmax(v, t);
+    asm volatile("shfl.sync.bfly.b32 %0, %1, 8, 0x1f, 0xffffffff;" : "=f"(t) : "f"(v)); v = fmax(v, t);
+    asm volatile("shfl.sync.bfly.b32 %0, %1, 4, 0x1f, 0xffffffff;" : "=f"(t) : "f"(v)); v = fmax(v, t);
+    asm volatile("shfl.sync.bfly.b32 %0, %1, 2, 0x1f, 0xffffffff;" : "=f"(t) : "f"(v)); v = fmax(v, t);
+    asm volatile("shfl.sync.bfly.b32 %0, %1, 1, 0x1f, 0xffffffff;" : "=f"(t) : "f"(v)); v = fmax(v, t);
+    return v;
+}
+#endif
+#define AW 4        // warps per work-group
+#define AWCH 4      // value channels per lane: vd <= 128
+
+__kernel __attribute__((reqd_work_group_size(AT, 1, 1)))
+void attention_w(__global const float* q, long qOff, int qStride,
+                 __global const kv_t* kc, __global const kv_t* vc,
+                 __global float* out, long oOff, int oStride,
+                 __global float* part,
+                 __global const int* tab, int rowSeqOff, int rowPosOff, int slotStartOff, int slotTableOff,
+                 int heads, int kvHeads, int hd, int vd, int hb, int nhb,
+                 float scale, int window, float softCap, int splitLen, int nsplit,
+                 __global int* counters, __local float* ql, __local float* vred) {
+    __local float pl[MAXHB][AT];
+    __local int sl[AT];
+    __local float ml[MAXHB];
+    __local float alphal[MAXHB];
+    __local float wred[AW][MAXHB];
+    __local int last;
+    int g = get_group_id(0);
+    const int split = g % nsplit;
+    g /= nsplit;
+    const int gidx = g;
+    const int hbi = g % nhb;
+    g /= nhb;
+    const int kvh = g % kvHeads;
+    const int row = g / kvHeads;
+    const int t = get_local_id(0);
+    const int lane = t & 31;
+    const int wp = t >> 5;
+    const int group = heads / kvHeads;
+    const int h0 = kvh * group + hbi * hb;
+    const int nh = min(hb, group - hbi * hb);
+    const int seq = tab[rowSeqOff + row];
+    const int pos = tab[rowPosOff + row];
+    const int slotBase = slotTableOff + tab[slotStartOff + seq];
+    const int first = window > 0 ? max(0, pos - window + 1) : 0;
+    const int begin = first + split * splitLen;
+    const int end = min(pos + 1, begin + splitLen);
+    const int kw = kvHeads * hd;
+    const int vw = kvHeads * vd;
+
+    __global const float* qr = q + qOff + (long)row * qStride + (long)h0 * hd;
+    for (int i = t; i < nh * hd; i += AT) ql[i] = qr[i] * scale;
+    if (t < MAXHB) ml[t] = -INFINITY;
+    float acc[MAXHB][AWCH];
+    float lsum[MAXHB];
+#pragma unroll
+    for (int i = 0; i < MAXHB; i++) {
+        lsum[i] = 0.f;
+#pragma unroll
+        for (int c = 0; c < AWCH; c++) acc[i][c] = 0.f;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+
+    for (int c0 = begin; c0 < end; c0 += AT) {
+        const int n = min(AT, end - c0);
+        float s[MAXHB];
+#pragma unroll
+        for (int i = 0; i < MAXHB; i++) s[i] = -INFINITY;
+        if (t < n) {
+            const int slot = tab[slotBase + c0 + t];
+            sl[t] = slot;
+            __global const kv_t* kr = kc + (long)slot * kw + (long)kvh * hd;
+#pragma unroll
+            for (int i = 0; i < MAXHB; i++) s[i] = 0.f;
+            int d = 0;
+            if ((hd & 7) == 0) {
+#pragma unroll 8
+                for (; d < hd; d += 8) {
+                    const float8 kv = LOADKV8(kr + d);
+#pragma unroll
+                    for (int i = 0; i < MAXHB; i++) {
+                        if (i < nh) {
+                            const float8 qv = vload8(0, ql + i * hd + d);
+                            s[i] += dot(qv.lo, kv.lo) + dot(qv.hi, kv.hi);
+                        }
+                    }
+                }
+            } else if ((hd & 3) == 0) {
+#pragma unroll 8
+                for (; d < hd; d += 4) {
+                    const float4 kv = LOADKV4(kr + d);
+#pragma unroll
+                    for (int i = 0; i < MAXHB; i++) {
+                        if (i < nh) s[i] += dot(vload4(0, ql + i * hd + d), kv);
+                    }
+                }
+            }
+            for (; d < hd; d++) {
+                const float kv = LOADKV(kr, d);
+#pragma unroll
+                for (int i = 0; i < MAXHB; i++) {
+                    if (i < nh) s[i] += ql[i * hd + d] * kv;
+                }
+            }
+            if (softCap > 0.f) {
+#pragma unroll
+                for (int i = 0; i < MAXHB; i++) s[i] = softCap * tanh(s[i] / softCap);
+            }
+        }
+#ifdef JSGL_NV
+#pragma unroll
+        for (int i = 0; i < MAXHB; i++) {
+            if (i < nh) {
+                const float m = warp_max32(s[i]);
+                if (lane == 0) wred[wp][i] = m;
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (t < nh) {
+            float m = wred[0][t];
+            for (int q2 = 1; q2 < AW; q2++) m = fmax(m, wred[q2][t]);
+            const float mn = fmax(ml[t], m);
+            alphal[t] = mn == -INFINITY ? 1.f : exp(ml[t] - mn);
+            ml[t] = mn;
+        }
+#else
+#pragma unroll
+        for (int i = 0; i < MAXHB; i++) {
+            if (i < nh) pl[i][t] = s[i];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (t < nh) {
+            float m = -INFINITY;
+            for (int j = 0; j < n; j++) m = fmax(m, pl[t][j]);
+            const float mn = fmax(ml[t], m);
+            alphal[t] = mn == -INFINITY ? 1.f : exp(ml[t] - mn);
+            ml[t] = mn;
+        }
+#endif
+        barrier(CLK_LOCAL_MEM_FENCE);
+#pragma unroll
+        for (int i = 0; i < MAXHB; i++) {
+            if (i < nh) pl[i][t] = t < n ? exp(s[i] - ml[i]) : 0.f;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+#pragma unroll
+        for (int i = 0; i < MAXHB; i++) {
+            const float al = i < nh ? alphal[i] : 1.f;
+            lsum[i] *= al;
+#pragma unroll
+            for (int c = 0; c < AWCH; c++) acc[i][c] *= al;
+        }
+        __global const kv_t* vb = vc + (long)kvh * vd + lane;
+#pragma unroll 4
+        for (int j = wp; j < n; j += AW) {
+            __global const kv_t* vr = vb + (long)sl[j] * vw;
+            float vv[AWCH];
+#pragma unroll
+            for (int c = 0; c < AWCH; c++) vv[c] = lane + 32 * c < vd ? LOADKV(vr, 32 * c) : 0.f;
+#pragma unroll
+            for (int i = 0; i < MAXHB; i++) {
+                if (i < nh) {
+                    const float p = pl[i][j];
+                    lsum[i] += p;
+#pragma unroll
+                    for (int c = 0; c < AWCH; c++) acc[i][c] += p * vv[c];
+                }
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+
+    // the warps' sums meet: vred[w][i * vd + d], then the sums per head
+#pragma unroll
+    for (int i = 0; i < MAXHB; i++) {
+        if (i < nh) {
+#pragma unroll
+            for (int c = 0; c < AWCH; c++) {
+                const int d = lane + 32 * c;
+                if (d < vd) vred[(wp * nh + i) * vd + d] = acc[i][c];
+            }
+            if (lane == 0) wred[wp][i] = lsum[i];
+        }
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int idx = t; idx < nh * vd; idx += AT) {
+        const int i = idx / vd;
+        const int d = idx - i * vd;
+        float a = 0.f;
+        float l = 0.f;
+        for (int q2 = 0; q2 < AW; q2++) {
+            a += vred[(q2 * nh + i) * vd + d];
+            l += wred[q2][i];
+        }
+        const int h = h0 + i;
+        if (nsplit == 1) {
+            out[oOff + (long)row * oStride + (long)h * vd + d] = a / l;
+        } else {
+            __global float* pp = part + (((long)row * heads + h) * nsplit + split) * (vd + 2);
+            pp[2 + d] = a;
+            if (d == 0) {
+                pp[0] = ml[i];
+                pp[1] = l;
+            }
+        }
+    }
+    if (nsplit == 1) return;
+#ifdef JSGL_NV
+    asm volatile("membar.gl;" ::: "memory");
+#endif
+    mem_fence(CLK_GLOBAL_MEM_FENCE);
+    barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+    if (t == 0) last = atomic_inc(counters + gidx) == nsplit - 1;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (!last) return;
+#ifdef JSGL_NV
+    asm volatile("membar.gl;" ::: "memory");
+#endif
+    mem_fence(CLK_GLOBAL_MEM_FENCE);
+    for (int idx = t; idx < nh * vd; idx += AT) {
+        const int i = idx / vd;
+        const int d = idx - i * vd;
+        const int h = h0 + i;
+        __global const float* pp = part + ((long)row * heads + h) * nsplit * (vd + 2);
+        float m = -INFINITY;
+#pragma unroll 8
+        for (int s2 = 0; s2 < nsplit; s2++) m = fmax(m, ld_cg(pp + s2 * (vd + 2)));
+        float num = 0.f;
+        float den = 0.f;
+#pragma unroll 8
+        for (int s2 = 0; s2 < nsplit; s2++) {
+            const float ms = ld_cg(pp + s2 * (vd + 2));
+            const float l = ld_cg(pp + s2 * (vd + 2) + 1);
+            const float a = ld_cg(pp + s2 * (vd + 2) + 2 + d);
+            const float e = ms == -INFINITY ? 0.f : exp(ms - m);
+            num += e * a;
+            den += e * l;
+        }
+        out[oOff + (long)row * oStride + (long)h * vd + d] = num / den;
+    }
+    if (t == 0) counters[gidx] = 0;
+}
+
+// ---- Read-bandwidth probe: sums a buffer with 16-byte loads (grid-stride), one value per work-group.
+__kernel void read_probe(__global const uint4* restrict src, long n16, __global uint* out) {
+    uint4 a = (uint4)(0);
+    for (long i = get_global_id(0); i < n16; i += get_global_size(0)) a ^= src[i];
+    const uint v = a.x ^ a.y ^ a.z ^ a.w;
+    if (v == 0x9e3779b9u) out[get_group_id(0)] = v;
 }

@@ -38,3 +38,15 @@ inline float warp_sum32(float v) {
     return v;
 }
 #endif
+
+// a load that bypasses the (non-coherent) L1 cache: reads what other work-groups wrote before a
+// device-wide counter said they were done; kept in program order (volatile asm)
+inline float ld_cg(__global const float* p) {
+#ifdef JSGL_NV
+    float v;
+    asm volatile("ld.global.cg.f32 %0, [%1];" : "=f"(v) : "l"(p));
+    return v;
+#else
+    return *(volatile __global const float*)p;
+#endif
+}

@@ -17,20 +17,29 @@ __kernel void rms_norm(__global const float* x, long xOff, int xStride,
     __global const float* xr = x + xOff + (long)row * xStride + c0;
     __global float* rr = res + rOff + (long)row * rStride + c0;
     float v[RN_V];
+    float rv[RN_V];
+    float wv[RN_V];
     float ss = 0.f;
+    // all loads first: a store may alias a later load for the compiler, which would otherwise
+    // serialize one memory round trip per element
 #pragma unroll
     for (int i = 0; i < RN_V; i++) {
         const int c = t + i * T;
-        float a = 0.f;
-        if (c < groupSize) {
-            a = xr[c];
-            if (hasRes) {
-                a += rr[c];
-                rr[c] = a;
-            }
+        v[i] = c < groupSize ? xr[c] : 0.f;
+        rv[i] = c < groupSize && hasRes ? rr[c] : 0.f;
+        wv[i] = c < groupSize ? wOffset + load_any(w, c, wType) : 0.f;
+    }
+#pragma unroll
+    for (int i = 0; i < RN_V; i++) {
+        v[i] += rv[i];
+        ss += v[i] * v[i];
+    }
+    if (hasRes) {
+#pragma unroll
+        for (int i = 0; i < RN_V; i++) {
+            const int c = t + i * T;
+            if (c < groupSize) rr[c] = v[i];
         }
-        v[i] = a;
-        ss += a * a;
     }
     for (int c = t + RN_V * T; c < groupSize; c += T) {
         float a = xr[c];
@@ -63,7 +72,7 @@ __kernel void rms_norm(__global const float* x, long xOff, int xStride,
 #pragma unroll
     for (int i = 0; i < RN_V; i++) {
         const int c = t + i * T;
-        if (c < groupSize) orow[c] = v[i] * inv * (wOffset + load_any(w, c, wType));
+        if (c < groupSize) orow[c] = v[i] * inv * wv[i];
     }
     for (int c = t + RN_V * T; c < groupSize; c += T) {
         const float a = hasRes ? rr[c] : xr[c];

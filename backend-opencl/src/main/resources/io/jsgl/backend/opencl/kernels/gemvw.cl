@@ -1,0 +1,246 @@
+// Warp-per-row GEMV template for decode-sized batches (x rows 16-byte aligned), instantiated
+// with GWNAME and GW_EPI: 0 plain, 1 with an RMSNorm epilogue (the last work-group to finish
+// adds the residual and normalizes whole rows), 2 for a fused gate|up weight with the gated
+// activation in the epilogue (each warp computes gate row u and up row half + u).
+// A work-group is GW_T threads = GW_T/32 warps; a warp owns GW_R weight rows, each lane loads
+// 16 bytes of each row per step (a warp covers 256 elements a step), partial sums stay in
+// registers and are reduced within the warp only (shuffles on NVIDIA): no work-group barrier on
+// the streaming path, so a warp starts its next loads while others reduce.
+// linear.cl supplies wt_t, loadw8, LOADW, dot8 and GV_NR.
+
+#define GW_T 128
+#define GW_W (GW_T / 32)
+#define GW_R 2
+#define GW_NV 16   // normalized values a thread keeps in registers (N <= 2048 in one pass)
+#define GW_XL8(p) ((float8)(*(__global const float4*)(p), *((__global const float4*)(p) + 1)))
+
+#if GW_EPI == 1
+#define GW_EXTRA , __global float* res, long rOff, int rStride, int hasRes, __global const uchar* nw, int nwType, \
+    float eps, float wOffset, __global float* nout, long nOff, int nStride, __global int* counters, int counter
+#elif GW_EPI == 2
+#define GW_EXTRA , __global float* aout, long aOff, int aStride, int act
+#else
+#define GW_EXTRA
+#endif
+
+__kernel __attribute__((reqd_work_group_size(GW_T, 1, 1)))
+void GWNAME(__global const wt_t* restrict w, int ld, int K, int N,
+            __global const float* restrict x, long xOff, int xStride,
+            __global const uchar* restrict bias, int biasType, int hasBias,
+            __global float* y, long yOff, int yStride, int rows, int ks GW_EXTRA) {
+#ifndef JSGL_NV
+    __local float red[GW_W][GW_R * GV_NR][32];
+#endif
+    __local float kred[GW_W][GW_R * GV_NR];
+    const int t = get_local_id(0);
+    const int lane = t & 31;
+    const int warp = t >> 5;
+    // ks warps share a unit of rows, each taking every ks-th 256-element step of K
+    const int kpart = warp % ks;
+    const int u = get_group_id(0) * (GW_W / ks) + warp / ks;
+#if GW_EPI == 2
+    const int hn = N >> 1;
+    const bool valid = u < hn;
+    int orow[GW_R];
+    orow[0] = min(u, hn - 1);
+    orow[1] = hn + orow[0];
+#else
+    int orow[GW_R];
+#pragma unroll
+    for (int j = 0; j < GW_R; j++) orow[j] = u * GW_R + j;
+#endif
+    __global const wt_t* wr[GW_R];
+#pragma unroll
+    for (int j = 0; j < GW_R; j++) wr[j] = w + (size_t)min(orow[j], N - 1) * ld;
+    const int K8 = K & ~7;
+    for (int r0 = 0; r0 < rows; r0 += GV_NR) {
+        const int nr = min(GV_NR, rows - r0);
+        __global const float* xr[GV_NR];
+#pragma unroll
+        for (int i = 0; i < GV_NR; i++) xr[i] = x + xOff + (long)(r0 + min(i, nr - 1)) * xStride;
+        float acc[GW_R][GV_NR];
+#pragma unroll
+        for (int j = 0; j < GW_R; j++)
+#pragma unroll
+            for (int i = 0; i < GV_NR; i++) acc[j][i] = 0.f;
+        if (nr == 1) {
+#pragma unroll GW_UNROLL
+            for (int k = kpart * 256 + lane * 8; k < K8; k += 256 * ks) {
+                const float8 xv = GW_XL8(xr[0] + k);
+#pragma unroll
+                for (int j = 0; j < GW_R; j++) acc[j][0] += dot8(loadw8(wr[j] + k), xv);
+            }
+        } else {
+#pragma unroll 2
+            for (int k = kpart * 256 + lane * 8; k < K8; k += 256 * ks) {
+                float8 wv[GW_R];
+#pragma unroll
+                for (int j = 0; j < GW_R; j++) wv[j] = loadw8(wr[j] + k);
+#pragma unroll
+                for (int i = 0; i < GV_NR; i++) {
+                    if (i < nr) {
+                        const float8 xv = GW_XL8(xr[i] + k);
+#pragma unroll
+                        for (int j = 0; j < GW_R; j++) acc[j][i] += dot8(wv[j], xv);
+                    }
+                }
+            }
+        }
+        for (int k = K8 + kpart * 32 + lane; k < K; k += 32 * ks) {
+#pragma unroll
+            for (int j = 0; j < GW_R; j++) {
+                const float wv = LOADW(wr[j], k);
+#pragma unroll
+                for (int i = 0; i < GV_NR; i++) acc[j][i] += wv * xr[i][k];
+            }
+        }
+#ifdef JSGL_NV
+#pragma unroll
+        for (int j = 0; j < GW_R; j++)
+#pragma unroll
+            for (int i = 0; i < GV_NR; i++) acc[j][i] = warp_sum32(acc[j][i]);
+#else
+#pragma unroll
+        for (int j = 0; j < GW_R; j++)
+#pragma unroll
+            for (int i = 0; i < GV_NR; i++) red[warp][j * GV_NR + i][lane] = acc[j][i];
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (lane == 0) {
+            for (int j = 0; j < GW_R; j++)
+                for (int i = 0; i < GV_NR; i++) {
+                    float v = 0.f;
+                    for (int q = 0; q < 32; q++) v += red[warp][j * GV_NR + i][q];
+                    acc[j][i] = v;
+                }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+#endif
+        if (ks > 1) {
+            if (lane == 0) {
+#pragma unroll
+                for (int j = 0; j < GW_R; j++)
+#pragma unroll
+                    for (int i = 0; i < GV_NR; i++) kred[warp][j * GV_NR + i] = acc[j][i];
+            }
+            barrier(CLK_LOCAL_MEM_FENCE);
+            if (lane == 0 && kpart == 0) {
+                for (int q = 1; q < ks; q++)
+#pragma unroll
+                    for (int j = 0; j < GW_R; j++)
+#pragma unroll
+                        for (int i = 0; i < GV_NR; i++) acc[j][i] += kred[warp + q][j * GV_NR + i];
+            }
+            barrier(CLK_LOCAL_MEM_FENCE);
+        }
+        if (lane == 0 && kpart == 0) {
+#pragma unroll
+            for (int i = 0; i < GV_NR; i++) {
+                if (i < nr) {
+                    __global float* yr = y + yOff + (long)(r0 + i) * yStride;
+#if GW_EPI == 2
+                    if (valid) {
+                        const float g = acc[0][i] + (hasBias ? load_any(bias, orow[0], biasType) : 0.f);
+                        const float up = acc[1][i] + (hasBias ? load_any(bias, orow[1], biasType) : 0.f);
+                        yr[orow[0]] = g;
+                        yr[orow[1]] = up;
+                        float a;
+                        if (act == 0) {
+                            a = g / (1.0f + exp(-g));
+                        } else {
+                            a = 0.5f * g * (1.0f + tanh(0.7978845608028654f * (g + 0.044715f * g * g * g)));
+                        }
+                        aout[aOff + (long)(r0 + i) * aStride + u] = a * up;
+                    }
+#else
+#pragma unroll
+                    for (int j = 0; j < GW_R; j++) {
+                        if (orow[j] < N) yr[orow[j]] = acc[j][i] + (hasBias ? load_any(bias, orow[j], biasType) : 0.f);
+                    }
+#endif
+                }
+            }
+        }
+    }
+#if GW_EPI == 1
+    // the last work-group to finish (a device-wide counter) normalizes the finished rows
+    __local int last;
+    __local float nred[GW_T];
+#ifdef JSGL_NV
+    asm volatile("membar.gl;" ::: "memory");
+#endif
+    mem_fence(CLK_GLOBAL_MEM_FENCE);
+    barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+    if (t == 0) last = atomic_inc(counters + counter) == (int)get_num_groups(0) - 1;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (!last) return;
+#ifdef JSGL_NV
+    asm volatile("membar.gl;" ::: "memory");
+#endif
+    mem_fence(CLK_GLOBAL_MEM_FENCE);
+    for (int r = 0; r < rows; r++) {
+        __global const float* yr = y + yOff + (long)r * yStride;
+        __global float* rr = res + rOff + (long)r * rStride;
+        // every load of the row issued before any store (a store may alias a later load for the
+        // compiler, which would otherwise serialize one round trip per element)
+        float v[GW_NV];
+        float rv[GW_NV];
+        float wv[GW_NV];
+        float ss = 0.f;
+#pragma unroll
+        for (int i = 0; i < GW_NV; i++) {
+            const int c = t + i * GW_T;
+            v[i] = c < N ? ld_cg(yr + c) : 0.f;
+            rv[i] = c < N && hasRes ? rr[c] : 0.f;
+            wv[i] = c < N ? wOffset + load_any(nw, c, nwType) : 0.f;
+        }
+#pragma unroll
+        for (int i = 0; i < GW_NV; i++) {
+            v[i] += rv[i];
+            ss += v[i] * v[i];
+        }
+        if (hasRes) {
+#pragma unroll
+            for (int i = 0; i < GW_NV; i++) {
+                const int c = t + i * GW_T;
+                if (c < N) rr[c] = v[i];
+            }
+        }
+        for (int c = t + GW_NV * GW_T; c < N; c += GW_T) {
+            float a = ld_cg(yr + c);
+            if (hasRes) {
+                a += rr[c];
+                rr[c] = a;
+            }
+            ss += a * a;
+        }
+        nred[t] = ss;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int st = GW_T / 2; st > 0; st >>= 1) {
+            if (t < st) nred[t] += nred[t + st];
+            barrier(CLK_LOCAL_MEM_FENCE);
+        }
+        const float inv = 1.0f / sqrt(nred[0] / (float)N + eps);
+        __global float* orow2 = nout + nOff + (long)r * nStride;
+#pragma unroll
+        for (int i = 0; i < GW_NV; i++) {
+            const int c = t + i * GW_T;
+            if (c < N) orow2[c] = v[i] * inv * wv[i];
+        }
+        for (int c = t + GW_NV * GW_T; c < N; c += GW_T) {
+            const float a = hasRes ? rr[c] : ld_cg(yr + c);
+            orow2[c] = a * inv * (wOffset + load_any(nw, c, nwType));
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (t == 0) counters[counter] = 0;
+#endif
+}
+
+#undef GW_EXTRA
+#undef GWNAME
+#undef GW_EPI
+#undef GW_XL8
+#undef GW_T
+#undef GW_W
+#undef GW_R
+#undef GW_NV

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# On the device machine: the OpenCL backend's checks and benchmarks with the carried CLI bundle
+# (bench/device/bundle.tar.xz) and backend-opencl/target/devlite (the module's test classes and
+# JUnit jars; backend-opencl/README.md, "On the GPU machine", says how to build it). Steps, in order:
+#   check  DeviceCheck (the module's JUnit tests on the GPU)
+#   bench  OpenClBench $BENCH_ARGS (default: model)
+#   model  jsgl random-model --preset llama3.2-1b --out /tmp/l1b
+#   bob    jsgl bench-one-batch on /tmp/l1b, batch 1, 16 and 64, input 512, output 32
+#   conf   jsgl conformance --backend opencl
+# JOPTS adds JVM options (e.g. -Djsgl.opencl.fuse=false) to every java command.
+set -uo pipefail
+O=${OUT:-/tmp/out}
+mkdir -p "$O"
+B=/tmp/jsgl-bundle
+[ -x "$B/jdk/bin/java" ] || { mkdir -p "$B" && tar -C "$B" -xJf bench/device/bundle.tar.xz; }
+NV=$(ldconfig -p | grep -o '/[^ ]*libnvidia-opencl.so.1' | head -1)
+mkdir -p "$B/icd" && echo "${NV:-libnvidia-opencl.so.1}" > "$B/icd/nvidia.icd"
+export OCL_ICD_VENDORS="$B/icd" LD_LIBRARY_PATH="$B:${LD_LIBRARY_PATH:-}"
+J=("$B/jdk/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -XX:+UseParallelGC ${JOPTS:-})
+L=backend-opencl/target/devlite
+CP="$L/opencl-tests.jar:$B/lib/*:$L/lib/*"
+jsgl() { "${J[@]}" -Djsgl.home="$B/home" -cp "$B/lib/*" io.jsgl.cli.JsglCli "$@" 2>&1 | grep -v '^WARNING: Using incubator'; }
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem --format=csv,noheader
+for step in "$@"; do
+  echo "== step $step ${JOPTS:-}"
+  case $step in
+    check)
+      timeout 400 "${J[@]}" -cp "$CP" io.jsgl.backend.opencl.DeviceCheck > "$O/check.log" 2>&1
+      echo "DeviceCheck rc=$?"
+      grep -E "^(FAIL|CONTAINER|PASS:)" "$O/check.log" | cut -c1-500 | tail -20 ;;
+    bench)
+      timeout 500 "${J[@]}" -cp "$CP" io.jsgl.backend.opencl.OpenClBench ${BENCH_ARGS:-model} 2>&1 \
+        | grep -v '^WARNING: Using incubator' | cut -c1-1600 ;;
+    model) jsgl random-model --preset llama3.2-1b --out /tmp/l1b ;;
+    bob)
+      for bs in 1 16 64; do
+        jsgl bench-one-batch --model /tmp/l1b --backend opencl --batch-size $bs --input-len 512 --output-len 32
+      done ;;
+    conf) jsgl conformance --backend opencl --no-progress --out "$O/conf-opencl" | tail -6 ;;
+  esac
+done
