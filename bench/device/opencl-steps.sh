@@ -6,18 +6,24 @@
 #   bench  OpenClBench $BENCH_ARGS (default: model)
 #   model  jsgl random-model --preset llama3.2-1b --out /tmp/l1b
 #   bob    jsgl bench-one-batch on /tmp/l1b, batch 1, 16 and 64, input 512, output 32
+#   bob1   the same, batch 1 only
 #   conf   jsgl conformance --backend opencl
-# JOPTS adds JVM options (e.g. -Djsgl.opencl.fuse=false) to every java command.
+# JOPTS adds JVM options (e.g. -Djsgl.opencl.fuse=false) to every java command. A backend-opencl jar
+# in backend-opencl/target/devlite (cp backend-opencl/target/jsgl-backend-opencl-*.jar there) replaces the
+# bundle's, so the backend can change without rebuilding the bundle.
 set -uo pipefail
 O=${OUT:-/tmp/out}
 mkdir -p "$O"
 B=/tmp/jsgl-bundle
 [ -x "$B/jdk/bin/java" ] || { mkdir -p "$B" && tar -C "$B" -xJf bench/device/bundle.tar.xz; }
+L=backend-opencl/target/devlite
+if compgen -G "$L/jsgl-backend-opencl-*.jar" > /dev/null; then
+  rm -f "$B"/lib/jsgl-backend-opencl-*.jar && cp "$L"/jsgl-backend-opencl-*.jar "$B/lib/"
+fi
 NV=$(ldconfig -p | grep -o '/[^ ]*libnvidia-opencl.so.1' | head -1)
 mkdir -p "$B/icd" && echo "${NV:-libnvidia-opencl.so.1}" > "$B/icd/nvidia.icd"
 export OCL_ICD_VENDORS="$B/icd" LD_LIBRARY_PATH="$B:${LD_LIBRARY_PATH:-}"
 J=("$B/jdk/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -XX:+UseParallelGC ${JOPTS:-})
-L=backend-opencl/target/devlite
 CP="$L/opencl-tests.jar:$B/lib/*:$L/lib/*"
 jsgl() { "${J[@]}" -Djsgl.home="$B/home" -cp "$B/lib/*" io.jsgl.cli.JsglCli "$@" 2>&1 | grep -v '^WARNING: Using incubator'; }
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem --format=csv,noheader
@@ -36,6 +42,7 @@ for step in "$@"; do
       for bs in 1 16 64; do
         jsgl bench-one-batch --model /tmp/l1b --backend opencl --batch-size $bs --input-len 512 --output-len 32
       done ;;
+    bob1) jsgl bench-one-batch --model /tmp/l1b --backend opencl --batch-size 1 --input-len 512 --output-len 32 ;;
     conf) jsgl conformance --backend opencl --no-progress --out "$O/conf-opencl" | tail -6 ;;
   esac
 done

@@ -12,7 +12,7 @@ import java.lang.foreign.ValueLayout;
  * decode step re-sets only the arguments that depend on the batch.
  */
 final class ClKernel {
-    private static final int MAX_ARGS = 40;
+    private static final int MAX_ARGS = 64;
     private static final Object SCALAR = new Object();
 
     final String name;

@@ -90,6 +90,12 @@ public final class OpenClBackend implements Backend {
     /** Launches between clFlush calls (opencl.flushEvery; 0 = only at blocking calls). */
     final int flushEvery;
     private int sinceFlush;
+    /**
+     * Launches at which the next clFlush comes: after a blocking call the device is idle, so the
+     * first launches go out at once and the interval doubles up to flushEvery (opencl.flushRamp).
+     */
+    private int flushAt;
+    final boolean flushRamp;
     /** Work-groups a GEMM should have before K is split (opencl.splitTarget; 0 = twice the compute units). */
     final int splitTarget;
     private final boolean nvAsm;
@@ -106,6 +112,14 @@ public final class OpenClBackend implements Backend {
     private final ClProfiler profiler;
     /** Fuse neighbouring ops (opencl.fuse, default true): see {@link #flushPending}. */
     final boolean fuse;
+    /** With fuse: a decode linear takes the RMSNorm that follows as its epilogue (opencl.fuseNorm, default true). */
+    final boolean fuseNorm;
+    /**
+     * With fuse: a decode linear takes the RoPE + KV store of the attention that follows as its
+     * epilogue (opencl.fuseRope, default false: on the H100 the one-work-group tail cost more than
+     * the rope_kv_store launch it saves).
+     */
+    final boolean fuseRope;
     /** Decode GEMV kernel: "warp" (a warp per weight row pair, default) or "group" (256 threads per GV_OUT rows). */
     final boolean gemvWarp;
     /** Attention kernel: true = attention_w (warp-split values, fused combine) where it applies. */
@@ -118,6 +132,8 @@ public final class OpenClBackend implements Backend {
     final int gemvSplit;
     /** Warps a warp-GEMV launch should have before K is shared (opencl.gemvWarps, default 8192). */
     final int gemvWarps;
+    /** Weight rows a warp of the warp GEMV owns (opencl.gemvRows: 2 or 4; gate|up pairs always 2). */
+    final int gemvRows;
     /** Device-wide counters of the last-work-group epilogues (reset to 0 by the kernel that used them). */
     private ClBuffer gemvCounters;
     private ClBuffer attentionCounters;
@@ -141,18 +157,26 @@ public final class OpenClBackend implements Backend {
         this.gemvOutputs = Integer.parseInt(options.property("opencl.gemvOutputs", "4"));
         this.splitK = Boolean.parseBoolean(options.property("opencl.splitK", "true"));
         this.flushEvery = Integer.parseInt(options.property("opencl.flushEvery", "16"));
+        this.flushRamp = Boolean.parseBoolean(options.property("opencl.flushRamp", "true"));
+        this.flushAt = flushRamp ? 1 : flushEvery;
         this.splitTarget = Integer.parseInt(options.property("opencl.splitTarget", "0"));
         this.smallGemmMaxRows = Integer.parseInt(options.property("opencl.smallGemmMaxRows", "64"));
         this.tensorCoreMinRows = Integer.parseInt(options.property("opencl.tensorCoreMinRows", "5"));
         this.attentionSplit = Integer.parseInt(options.property("opencl.attentionSplit", "0"));
         this.tensorCores = options.property("opencl.tensorCores", "auto");
         this.fuse = Boolean.parseBoolean(options.property("opencl.fuse", "true"));
+        this.fuseNorm = Boolean.parseBoolean(options.property("opencl.fuseNorm", "true"));
+        this.fuseRope = Boolean.parseBoolean(options.property("opencl.fuseRope", "false"));
         this.gemvWarp = !options.property("opencl.gemv", "warp").equals("group");
         this.attentionWarp = !options.property("opencl.attention", "warp").equals("group");
         this.attentionTarget = Integer.parseInt(options.property("opencl.attentionTarget", "0"));
         this.gemvUnroll = Integer.parseInt(options.property("opencl.gemvUnroll", "4"));
         this.gemvSplit = Integer.parseInt(options.property("opencl.gemvSplit", "0"));
         this.gemvWarps = Integer.parseInt(options.property("opencl.gemvWarps", "8192"));
+        this.gemvRows = Integer.parseInt(options.property("opencl.gemvRows", "4"));
+        if (gemvRows != 2 && gemvRows != 4) {
+            throw new IllegalArgumentException("opencl.gemvRows must be 2 or 4, not " + gemvRows);
+        }
         if (gemvSplit != 0 && gemvSplit != 1 && gemvSplit != 2 && gemvSplit != 4) {
             throw new IllegalArgumentException("opencl.gemvSplit must be 0 (auto), 1, 2 or 4, not " + gemvSplit);
         }
@@ -255,8 +279,17 @@ public final class OpenClBackend implements Backend {
         String common = resource("common.cl");
         if (program.equals("misc")) return common + resource("elementwise.cl");
         if (program.equals("linear-tc")) return "#define WT 2\n" + common + resource("gemm_tc.cl");
+        if (program.startsWith("linrope-")) {
+            // "linrope-W-K": the warp GEMV of weight dtype W with the RoPE + KV-store epilogue into a K pool
+            String gemvw = "#define GW_ROWS " + gemvRows + "\n"
+                    + resource("gemvw.cl").replace("#pragma unroll GW_UNROLL", "#pragma unroll " + gemvUnroll);
+            String[] p = program.split("-");
+            return "#define WT " + p[1] + "\n#define KVT " + p[2] + "\n#define GV_OUT " + gemvOutputs + "\n" + common
+                    + resource("kv.cl") + resource("linear.cl") + "#define GWNAME gemvw_rope\n#define GW_EPI 3\n" + gemvw;
+        }
         if (program.startsWith("linear-")) {
-            String gemvw = resource("gemvw.cl").replace("#pragma unroll GW_UNROLL", "#pragma unroll " + gemvUnroll);
+            String gemvw = "#define GW_ROWS " + gemvRows + "\n"
+                    + resource("gemvw.cl").replace("#pragma unroll GW_UNROLL", "#pragma unroll " + gemvUnroll);
             return "#define WT " + program.substring(7) + "\n#define GV_OUT " + gemvOutputs + "\n" + common
                     + resource("linear.cl") + "#define GVNAME gemv\n#define XALIGNED 0\n" + resource("gemv.cl")
                     + "#define GVNAME gemv_xa\n#define XALIGNED 1\n" + resource("gemv.cl")
@@ -266,7 +299,7 @@ public final class OpenClBackend implements Backend {
                     + gemm("gemm_l", gemmL) + gemm("gemm_s", gemmS);
         }
         if (program.startsWith("attention-")) {
-            return "#define KVT " + program.substring(10) + "\n" + common + resource("attention.cl");
+            return "#define KVT " + program.substring(10) + "\n" + common + resource("kv.cl") + resource("attention.cl");
         }
         throw new IllegalArgumentException(program);
     }
@@ -369,8 +402,9 @@ public final class OpenClBackend implements Backend {
 
     /** Counts launches and flushes the queue every {@code opencl.flushEvery} so the device starts early. */
     void launched() {
-        if (flushEvery > 0 && ++sinceFlush >= flushEvery) {
+        if (flushEvery > 0 && ++sinceFlush >= flushAt) {
             sinceFlush = 0;
+            flushAt = Math.min(2 * flushAt, flushEvery);
             try {
                 int ignored = (int) Cl.clFlush.invokeExact(queue);
             } catch (Throwable t) {
@@ -569,6 +603,11 @@ public final class OpenClBackend implements Backend {
         }
         pendingEvents.clear();
         stagingHead = 0;
+        if (flushRamp) {
+            // the queue is empty now (a blocking call returned): the next launches start the device
+            sinceFlush = 0;
+            flushAt = 1;
+        }
     }
 
     @Override
@@ -837,9 +876,9 @@ public final class OpenClBackend implements Backend {
         return gemvWarp && a.x().offset() % 4 == 0 && a.x().rowStride() % 4 == 0;
     }
 
-    /** Work-items of a warp GEMV launch: 4 warps a group, ks warps a unit of 2 rows (pairs: gate row u, up row n/2 + u). */
-    private static long gemvwGlobal(int n, boolean pairs, int ks) {
-        long units = pairs ? n / 2 : (n + 1) / 2;
+    /** Work-items of a warp GEMV launch: 4 warps a group, ks warps a unit of gemvRows rows (pairs: gate row u, up row n/2 + u). */
+    private long gemvwGlobal(int n, boolean pairs, int ks) {
+        long units = pairs ? n / 2 : (n + gemvRows - 1) / gemvRows;
         long perGroup = 4 / ks;
         return (units + perGroup - 1) / perGroup * 128;
     }
@@ -847,7 +886,7 @@ public final class OpenClBackend implements Backend {
     /** Warps that share a unit's K (1, 2 or 4): enough warps in flight for short or narrow weights. */
     private int gemvwSplit(int n, int k, boolean pairs) {
         if (gemvSplit > 0) return gemvSplit;
-        long units = pairs ? n / 2 : (n + 1) / 2;
+        long units = pairs ? n / 2 : (n + gemvRows - 1) / gemvRows;
         int ks = 1;
         while (ks < 4 && units * ks * 2 <= gemvWarps && k >= 512 * ks * 2) ks *= 2;
         return ks;
@@ -860,9 +899,13 @@ public final class OpenClBackend implements Backend {
 
     /** The warp GEMV's kernel with its common arguments set; the caller adds the epilogue's and runs it. */
     private ClKernel gemvw(LinearArgs a, int rows, String name) {
+        return gemvw(a, rows, "linear-" + weight(a.weight()).code(), name);
+    }
+
+    private ClKernel gemvw(LinearArgs a, int rows, String program, String name) {
         ClWeight w = weight(a.weight());
         ClWeight bias = a.bias() == null ? null : weight(a.bias());
-        return site("linear-" + w.code(), name, a).begin()
+        return site(program, name, a).begin()
                 .mem(w.buffer()).i((int) w.ld()).i(a.x().cols()).i(a.out().cols())
                 .mem((ClBuffer) a.x().buffer()).l(a.x().offset()).i(a.x().rowStride())
                 .mem(bias == null ? dummy : bias.buffer()).i(bias == null ? 0 : bias.code()).i(bias == null ? 0 : 1)
@@ -896,7 +939,10 @@ public final class OpenClBackend implements Backend {
     /** The pending linear with this RMSNorm as its epilogue, when the norm normalizes whole rows of its output. */
     private boolean fuseNorm(RmsNormArgs n, int rows) {
         LinearArgs l = pendingLinear;
-        if (l == null || pendingLinearRows != rows || !sameView(n.x(), l.out()) || n.groupSize() != n.x().cols()) return false;
+        if (l == null || pendingRope != null || pendingLinearRows != rows || !sameView(n.x(), l.out())
+                || n.groupSize() != n.x().cols()) {
+            return false;
+        }
         DeviceBuffer xb = l.x().buffer();
         if (n.out().buffer() == xb || (n.residual() != null && (n.residual().buffer() == xb
                 || n.residual().buffer() == l.out().buffer() || n.residual().buffer() == n.out().buffer()))) {
@@ -918,7 +964,7 @@ public final class OpenClBackend implements Backend {
     /** The pending gate|up linear with this gated activation as its epilogue. */
     private boolean fuseActivation(GatedActivationArgs g, int rows) {
         LinearArgs l = pendingLinear;
-        if (l == null || pendingLinearRows != rows) return false;
+        if (l == null || pendingRope != null || pendingLinearRows != rows) return false;
         int n = l.out().cols();
         int inter = g.out().cols();
         if (n != 2 * inter || !sameView(g.gate(), l.out().columns(0, inter)) || !sameView(g.up(), l.out().columns(inter, inter))
@@ -1015,7 +1061,7 @@ public final class OpenClBackend implements Backend {
     @Override
     public void rmsNorm(RmsNormArgs a, int rows) {
         if (rows == 0) return;
-        if (fuse && fuseNorm(a, rows)) return;
+        if (fuse && fuseNorm && fuseNorm(a, rows)) return;
         flushPending();
         ClWeight w = weight(a.weight());
         ClBuffer x = f32buf(a.x(), "rms norm x", rows);
@@ -1059,8 +1105,14 @@ public final class OpenClBackend implements Backend {
     @Override
     public void rope(RopeArgs a, int rows) {
         if (rows == 0) return;
-        flushPending();
-        if (fuse && a.k() != null && a.rope().rotaryDim() / 2 > 0) {
+        boolean fusable = fuse && a.k() != null && a.rope().rotaryDim() / 2 > 0;
+        // a deferred decode linear stays deferred with it: the attention that follows may run the
+        // RoPE and its KV store as that GEMV's epilogue (gemvw_rope)
+        if (!fusable || !fuseRope || pendingRope != null || pendingLinear == null || pendingLinearRows != rows
+                || a.rope().rotaryDim() / 2 > ROPE_EPILOGUE_MAX_PAIRS) {
+            flushPending();
+        }
+        if (fusable) {
             f32buf(a.q(), "rope q", rows);
             f32buf(a.k(), "rope k", rows);
             i32buf(a.positions(), "rope positions", rows);
@@ -1181,16 +1233,32 @@ public final class OpenClBackend implements Backend {
             pendingRope = null;
             int half = r.rope().rotaryDim() / 2;
             ClBuffer pos = i32buf(r.positions(), "rope positions", rows);
-            int items = half * r.qHeads() + (hd - half) * r.kHeads() + vw;
-            site(program, "rope_kv_store", a).begin()
-                    .mem(q).l(a.q().offset()).i(a.q().rowStride()).i(r.qHeads())
-                    .mem(k).l(a.k().offset()).i(a.k().rowStride()).i(r.kHeads())
-                    .mem(v).l(a.v().offset()).i(a.v().rowStride())
-                    .mem(pos).l(r.positions().offset()).i(r.positions().rowStride())
-                    .mem(ropeFrequencies(r.rope())).f((float) r.rope().attentionScale()).i(half).i(hd)
-                    .i(r.rope().style() == io.jsgl.spi.rope.RopeStyle.INTERLEAVED ? 1 : 0)
-                    .mem(kc).mem(vc).mem(pb.table).i(pb.newSlotsOff).i(vw).i(rows)
-                    .run(queue, roundUp(items, 64), rows, 64, 1);
+            LinearArgs l = pendingLinear;
+            if (l != null) {
+                // the deferred linear (it came before the RoPE) with the RoPE and KV store as its epilogue
+                pendingLinear = null;
+                String lp = "linrope-" + weight(l.weight()).code() + "-" + dtypeCode(cache.spec().dtype());
+                ClKernel kr = gemvw(l, rows, lp, "gemvw_rope")
+                        .mem(q).l(a.q().offset()).i(a.q().rowStride()).i(r.qHeads())
+                        .mem(k).l(a.k().offset()).i(a.k().rowStride()).i(r.kHeads())
+                        .mem(v).l(a.v().offset()).i(a.v().rowStride())
+                        .mem(pos).l(r.positions().offset()).i(r.positions().rowStride())
+                        .mem(ropeFrequencies(r.rope())).f((float) r.rope().attentionScale()).i(half).i(hd)
+                        .i(r.rope().style() == io.jsgl.spi.rope.RopeStyle.INTERLEAVED ? 1 : 0)
+                        .mem(kc).mem(vc).mem(pb.table).i(pb.newSlotsOff).i(vw).mem(gemvCounters).i(0);
+                launchGemvw(kr, l, false);
+            } else {
+                int items = half * r.qHeads() + (hd - half) * r.kHeads() + vw;
+                site(program, "rope_kv_store", a).begin()
+                        .mem(q).l(a.q().offset()).i(a.q().rowStride()).i(r.qHeads())
+                        .mem(k).l(a.k().offset()).i(a.k().rowStride()).i(r.kHeads())
+                        .mem(v).l(a.v().offset()).i(a.v().rowStride())
+                        .mem(pos).l(r.positions().offset()).i(r.positions().rowStride())
+                        .mem(ropeFrequencies(r.rope())).f((float) r.rope().attentionScale()).i(half).i(hd)
+                        .i(r.rope().style() == io.jsgl.spi.rope.RopeStyle.INTERLEAVED ? 1 : 0)
+                        .mem(kc).mem(vc).mem(pb.table).i(pb.newSlotsOff).i(vw).i(rows)
+                        .run(queue, roundUp(items, 64), rows, 64, 1);
+            }
         } else {
             flushPending();
             site(program, "kv_store", a).begin()
@@ -1276,6 +1344,9 @@ public final class OpenClBackend implements Backend {
                     .run(queue, roundUp(vd, 32), (long) rows * a.heads(), 32, 1);
         }
     }
+
+    /** Rotated pairs per head up to which RoPE can be a GEMV epilogue (GW_MAXP in gemvw.cl). */
+    private static final int ROPE_EPILOGUE_MAX_PAIRS = 256;
 
     /** Whether view a's byte range in its buffer overlaps b's or c's (same buffer only). */
     private static boolean overlaps(Tensor a, Tensor b, Tensor c) {

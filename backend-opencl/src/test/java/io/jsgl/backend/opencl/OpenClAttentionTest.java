@@ -9,6 +9,7 @@ import io.jsgl.spi.KvCache;
 import io.jsgl.spi.KvCacheSpec;
 import io.jsgl.spi.PreparedBatch;
 import io.jsgl.spi.op.AttentionArgs;
+import io.jsgl.spi.op.LinearArgs;
 import io.jsgl.spi.op.RopeArgs;
 import io.jsgl.spi.rope.RopeConfig;
 import io.jsgl.spi.rope.RopeScaling;
@@ -32,7 +33,8 @@ class OpenClAttentionTest {
 
     @BeforeAll
     static void open() {
-        s = new OpenClTestSupport(7);
+        // opencl.fuseRope (off by default): the qkv-linear cases below check the GEMV epilogue
+        s = new OpenClTestSupport(7, java.util.Map.of("opencl.fuseRope", "true"));
     }
 
     @AfterAll
@@ -68,6 +70,8 @@ class OpenClAttentionTest {
         }
         tests.add(dynamicTest("long decode (auto key splits) gqa 4/2 kv=BF16",
                 () -> run(new Shape("long", 4, 2, 32, 32, 0, 0), DType.BF16, 0, 520)));
+        tests.add(dynamicTest("long decode, forced split 100 (several value chunks per split)",
+                () -> run(new Shape("long split", 8, 2, 64, 64, 0, 0), DType.F32, 100, 300)));
         tests.add(dynamicTest("long decode with window 100 (auto splits)",
                 () -> run(new Shape("long window", 4, 1, 32, 32, 100, 0), DType.F32, 0, 400)));
         // RoPE issued right before attention: the backend fuses it with the KV store
@@ -77,6 +81,14 @@ class OpenClAttentionTest {
         tests.add(dynamicTest("rope + attention, interleaved partial rotary hd=40/20, long decode",
                 () -> run(new Shape("rope partial", 4, 1, 40, 40, 0, 0), DType.F32, 0, 300,
                         RopeConfig.create(RopeStyle.INTERLEAVED, 20, 10000, new RopeScaling.None()))));
+        // q|k|v from a decode linear, then RoPE, then attention: the RoPE and KV store become the
+        // GEMV's epilogue (gemvw_rope) where the step has at most opencl.gemvMaxRows rows
+        tests.add(dynamicTest("qkv linear + rope + attention (GEMV epilogue) gqa 8/2 kv=BF16",
+                () -> run(new Shape("qkv rope", 8, 2, 32, 32, 0, 0), DType.BF16, 0, 40,
+                        RopeConfig.create(RopeStyle.NEOX, 32, 10000, new RopeScaling.None()), true)));
+        tests.add(dynamicTest("qkv linear + rope + attention, interleaved partial rotary hd=40/20 kv=F16",
+                () -> run(new Shape("qkv rope partial", 4, 1, 40, 40, 0, 0), DType.F16, 0, 70,
+                        RopeConfig.create(RopeStyle.INTERLEAVED, 20, 10000, new RopeScaling.None()), true)));
         return tests.stream();
     }
 
@@ -98,6 +110,10 @@ class OpenClAttentionTest {
     }
 
     private static void run(Shape sh, DType kvType, int split, int prefixLen, RopeConfig rope) {
+        run(sh, kvType, split, prefixLen, rope, false);
+    }
+
+    private static void run(Shape sh, DType kvType, int split, int prefixLen, RopeConfig rope, boolean viaLinear) {
         int slots = prefixLen + 64;
         KvCacheSpec spec = new KvCacheSpec(2, slots, sh.kvHeads(), sh.headDim(), sh.vHeadDim(), kvType);
         KvCache refKv = s.ref.allocateKvCache(spec);
@@ -111,17 +127,27 @@ class OpenClAttentionTest {
             java.util.Collections.shuffle(free, r);
             int[] a = take(free, prefixLen + 6);
             int[] b = take(free, 13);
-            int[] c = take(free, 8);
+            int[] c = take(free, 9);
             int[] d = take(free, 1);
             float scale = (float) (1 / Math.sqrt(sh.headDim()));
+            int qkvW = (sh.heads() + sh.kvHeads()) * sh.headDim() + sh.kvHeads() * sh.vHeadDim();
+            Linear lin = viaLinear ? new Linear(s.weight("qkv", DType.BF16, qkvW, HIDDEN, 1.0 / Math.sqrt(HIDDEN)),
+                    s.vector("qkv bias", DType.F32, qkvW, 0.5, 0)) : null;
             if (sh.softCap() > 0) scale *= 8; // push scores into the cap's non-linear range
 
-            step(sh, refKv, oclKv, scale, kvType, rope, "prefill",
+            step(sh, refKv, oclKv, scale, kvType, rope, lin, "prefill",
                     new int[][] {a, b}, new int[] {prefixLen, 11}, new int[] {prefixLen, 11});
-            step(sh, refKv, oclKv, scale, kvType, rope, "ragged extend+decode+prefill",
+            step(sh, refKv, oclKv, scale, kvType, rope, lin, "ragged extend+decode+prefill",
                     new int[][] {a, b, c, d}, new int[] {5, 1, 7, 1}, new int[] {prefixLen + 5, 12, 7, 1});
-            step(sh, refKv, oclKv, scale, kvType, rope, "decode",
+            step(sh, refKv, oclKv, scale, kvType, rope, lin, "decode",
                     new int[][] {a, b, c}, new int[] {1, 1, 1}, new int[] {prefixLen + 6, 13, 8});
+            if (lin != null) {
+                step(sh, refKv, oclKv, scale, kvType, rope, lin, "decode bs=1",
+                        new int[][] {c}, new int[] {1}, new int[] {9});
+                org.junit.jupiter.api.Assertions.assertTrue(
+                        s.ocl.programFlags().keySet().stream().anyMatch(p -> p.startsWith("linrope-")),
+                        "the RoPE + KV store did not run as the GEMV epilogue: " + s.ocl.programFlags().keySet());
+            }
         } finally {
             s.ocl.attentionSplit = saved;
             oclKv.close();
@@ -129,13 +155,19 @@ class OpenClAttentionTest {
         }
     }
 
+    private static final int HIDDEN = 72;
+
+    /** The q|k|v projection a step computes its q|k|v with (x random, HIDDEN wide). */
+    private record Linear(OpenClTestSupport.WeightPair w, OpenClTestSupport.WeightPair bias) {}
+
     private static int[] take(List<Integer> free, int n) {
         int[] out = new int[n];
         for (int i = 0; i < n; i++) out[i] = free.removeLast();
         return out;
     }
 
-    private static void step(Shape sh, KvCache refKv, KvCache oclKv, float scale, DType kvType, RopeConfig rope, String what,
+    private static void step(Shape sh, KvCache refKv, KvCache oclKv, float scale, DType kvType, RopeConfig rope, Linear lin,
+                             String what,
                              int[][] seqSlots, int[] qLen, int[] kvLen) {
         int n = seqSlots.length;
         int rows = 0;
@@ -176,6 +208,12 @@ class OpenClAttentionTest {
                         for (int j = 0; j < qLen[i]; j++) pos[rr++] = batch.position(i, j);
                     }
                     Pair p = s.ints(pos);
+                    if (lin != null) {
+                        // uploads first: an upload launches the deferred op
+                        Pair x = s.randomTensor(rows, HIDDEN);
+                        s.ref.linear(new LinearArgs(x.ref(), lin.w().ref(), lin.bias().ref(), qkv.ref()), rows);
+                        s.ocl.linear(new LinearArgs(x.ocl(), lin.w().ocl(), lin.bias().ocl(), qkv.ocl()), rows);
+                    }
                     s.ref.rope(new RopeArgs(q.ref(), k.ref(), p.ref(), sh.heads(), sh.kvHeads(), sh.headDim(), rope), rows);
                     s.ocl.rope(new RopeArgs(q.ocl(), k.ocl(), p.ocl(), sh.heads(), sh.kvHeads(), sh.headDim(), rope), rows);
                 }

@@ -96,6 +96,7 @@ public final class OpenClBench {
         if (what.contains("model")) b.model();
         if (what.contains("tiles")) b.tiles();
         if (what.contains("flush")) b.flush();
+        if (what.contains("decode")) b.decode();
     }
 
     /** SIMT GEMM tile configurations (tensor cores off) on the 8192x2048 weight. */
@@ -261,7 +262,30 @@ public final class OpenClBench {
         }
     }
 
+    /** Decode bs=1 only: wall time under flush/fusion variants, then profiled under attention split variants. */
+    private void decode() {
+        String[][] wall = {{"opencl.fuse", "true"}, {"opencl.fuse", "true"}, {"opencl.fuseNorm", "false"},
+                {"opencl.fuseRope", "true"}, {"opencl.fuse", "false"}, {"opencl.gemvRows", "2"}, {"opencl.flushRamp", "false"},
+                {"opencl.fuse", "true"}};
+        for (String[] v : wall) {
+            try (OpenClBackend be = open(Map.of(v[0], v[1]))) {
+                runModel(be, false, true, v[0] + "=" + v[1], 1);
+            }
+        }
+        String[][] prof = {{"opencl.fuse", "true"}, {"opencl.fuseRope", "true"}, {"opencl.fuseNorm", "false"},
+                {"opencl.fuse", "false"}, {"opencl.gemvRows", "2"}, {"opencl.attentionSplit", "64"}};
+        for (String[] v : prof) {
+            try (OpenClBackend be = open(Map.of(v[0], v[1], "opencl.profile", "true"))) {
+                runModel(be, true, true, v[0] + "=" + v[1], 1);
+            }
+        }
+    }
+
     private void runModel(OpenClBackend be, boolean profile, boolean decodeOnly, String label) {
+        runModel(be, profile, decodeOnly, label, 0);
+    }
+
+    private void runModel(OpenClBackend be, boolean profile, boolean decodeOnly, String label, int onlySeqs) {
         System.out.println("== synthetic Llama-3.2-1B (bf16 weights, bf16 KV, tied head), DecoderModel op order"
                 + (profile ? ", profiled" : "") + (label.isEmpty() ? "" : ", " + label) + " ==");
         long t0 = System.nanoTime();
@@ -327,6 +351,7 @@ public final class OpenClBench {
                         new Step("decode bs=64 ctx~512", 64, 1, ctx));
         for (Step st : plan) {
             if (decodeOnly && st.qLen() > 1) continue;
+            if (onlySeqs > 0 && st.seqs() != onlySeqs) continue;
             int rows = st.seqs() * st.qLen();
             int reps = st.qLen() > 1 ? 5 : steps;
             double total = 0;

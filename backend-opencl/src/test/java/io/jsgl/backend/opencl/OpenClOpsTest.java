@@ -407,11 +407,15 @@ class OpenClOpsTest {
         return tests.stream();
     }
 
-    /** The warp GEMV with K shared by 2 or 4 warps (forced), plain and with both epilogues. */
+    /** The warp GEMV with K shared by 2 or 4 warps (forced), and 4 rows a warp, plain and with both epilogues. */
     @TestFactory
     Stream<DynamicTest> gemvSplitK() {
-        return Stream.of("2", "4").map(ks -> dynamicTest("warp gemv, K shared by " + ks + " warps", () -> {
-            try (OpenClTestSupport ts = new OpenClTestSupport(11, java.util.Map.of("opencl.gemvSplit", ks))) {
+        return Stream.of("2", "4", "2/4").map(spec -> dynamicTest("warp gemv, K shared by " + spec.split("/")[0] + " warps"
+                + (spec.contains("/") ? ", " + spec.split("/")[1] + " rows a warp" : ""), () -> {
+            String ks = spec.split("/")[0];
+            String rowsPerWarp = spec.contains("/") ? spec.split("/")[1] : "2";
+            try (OpenClTestSupport ts = new OpenClTestSupport(11,
+                    java.util.Map.of("opencl.gemvSplit", ks, "opencl.gemvRows", rowsPerWarp))) {
                 for (int[] sh : new int[][] {{1, 2100, 37}, {3, 301, 136}, {4, 1030, 9}, {2, 64, 5}}) {
                     WeightPair w = ts.weight("w", DType.BF16, sh[2], sh[1], 0.05);
                     WeightPair b = ts.vector("b", DType.F32, sh[2], 0.5, 0);

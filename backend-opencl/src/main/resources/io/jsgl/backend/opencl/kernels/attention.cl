@@ -4,34 +4,7 @@
 // and position of each row, each row's new slot, each sequence's start in the slot table, and
 // the slot table itself.
 
-#if KVT == DT_F32
-typedef float kv_t;
-#define LOADKV(p, i) ((p)[i])
-#define LOADKV4(p) vload4(0, (p))
-#define LOADKV8(p) vload8(0, (p))
-#define STOREKV(p, i, v) ((p)[i] = (v))
-#elif KVT == DT_F16
-typedef half kv_t;
-#define LOADKV(p, i) vload_half((size_t)(i), (p))
-#define LOADKV4(p) vload_half4(0, (p))
-#define LOADKV8(p) vload_half8(0, (p))
-#define STOREKV(p, i, v) vstore_half_rte((v), (size_t)(i), (p))
-#else
-typedef ushort kv_t;
-#define LOADKV(p, i) bf16_to_float((p)[i])
-inline float4 loadkv4_bf16(__global const ushort* p) {
-    ushort4 u = vload4(0, p);
-    return (float4)(bf16_to_float(u.x), bf16_to_float(u.y), bf16_to_float(u.z), bf16_to_float(u.w));
-}
-#define LOADKV4(p) loadkv4_bf16(p)
-inline float8 loadkv8_bf16(__global const ushort* p) {
-    const uint4 u = *(__global const uint4*)p;
-    return (float8)(as_float(u.x << 16), as_float(u.x & 0xffff0000u), as_float(u.y << 16), as_float(u.y & 0xffff0000u),
-                    as_float(u.z << 16), as_float(u.z & 0xffff0000u), as_float(u.w << 16), as_float(u.w & 0xffff0000u));
-}
-#define LOADKV8(p) loadkv8_bf16(p)
-#define STOREKV(p, i, v) ((p)[i] = float_to_bf16(v))
-#endif
+// kv_t, LOADKV*, STOREKV and rfreq_t come from kv.cl
 
 // k and v of each new row into its slot
 __kernel void kv_store(__global const float* k, long kOff, int kStride,
@@ -226,11 +199,6 @@ __kernel void attention_combine(__global const float* part, __global float* out,
 // ---- RoPE on q and k fused with the KV store: one work-item per rotated (pair, q head), per
 // (pair or unrotated channel, k head) and per v channel of a row; k is rotated in place and its
 // rotated values go straight to the new slot, as do v's.
-#ifdef JSGL_FP64
-typedef double rfreq_t;
-#else
-typedef float rfreq_t;
-#endif
 __kernel void rope_kv_store(__global float* q, long qOff, int qStride, int qHeads,
                             __global float* k, long kOff, int kStride, int kHeads,
                             __global const float* v, long vOff, int vStride,
@@ -501,18 +469,23 @@ void attention_w(__global const float* q, long qOff, int qStride,
         }
     }
     if (nsplit == 1) return;
-#ifdef JSGL_NV
-    asm volatile("membar.gl;" ::: "memory");
-#endif
-    mem_fence(CLK_GLOBAL_MEM_FENCE);
+    // the partials meet at the barrier; one thread fences them device-wide and counts (CUDA's grid sync)
     barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
-    if (t == 0) last = atomic_inc(counters + gidx) == nsplit - 1;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    if (!last) return;
+    if (t == 0) {
 #ifdef JSGL_NV
-    asm volatile("membar.gl;" ::: "memory");
+        asm volatile("membar.gl;" ::: "memory");
 #endif
-    mem_fence(CLK_GLOBAL_MEM_FENCE);
+        mem_fence(CLK_GLOBAL_MEM_FENCE);
+        last = atomic_inc(counters + gidx) == nsplit - 1;
+        if (last) {
+#ifdef JSGL_NV
+            asm volatile("membar.gl;" ::: "memory");
+#endif
+            mem_fence(CLK_GLOBAL_MEM_FENCE);
+        }
+    }
+    barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+    if (!last) return;
     for (int idx = t; idx < nh * vd; idx += AT) {
         const int i = idx / vd;
         const int d = idx - i * vd;

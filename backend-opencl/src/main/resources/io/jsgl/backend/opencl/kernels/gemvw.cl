@@ -1,7 +1,9 @@
 // Warp-per-row GEMV template for decode-sized batches (x rows 16-byte aligned), instantiated
 // with GWNAME and GW_EPI: 0 plain, 1 with an RMSNorm epilogue (the last work-group to finish
 // adds the residual and normalizes whole rows), 2 for a fused gate|up weight with the gated
-// activation in the epilogue (each warp computes gate row u and up row half + u).
+// activation in the epilogue (each warp computes gate row u and up row half + u), 3 with RoPE on
+// q and k and the KV store of the new rows in the epilogue (the last work-group to finish does what
+// attention.cl's rope_kv_store does; needs kv.cl; opencl.fuseRope, off by default: slower on the H100).
 // A work-group is GW_T threads = GW_T/32 warps; a warp owns GW_R weight rows, each lane loads
 // 16 bytes of each row per step (a warp covers 256 elements a step), partial sums stay in
 // registers and are reduced within the warp only (shuffles on NVIDIA): no work-group barrier on
@@ -10,7 +12,11 @@
 
 #define GW_T 128
 #define GW_W (GW_T / 32)
+#if GW_EPI == 2 || !defined(GW_ROWS)
 #define GW_R 2
+#else
+#define GW_R GW_ROWS   // rows a warp owns (opencl.gemvRows: 2 or 4); gate|up pairs keep 2
+#endif
 #define GW_NV 16   // normalized values a thread keeps in registers (N <= 2048 in one pass)
 #define GW_XL8(p) ((float8)(*(__global const float4*)(p), *((__global const float4*)(p) + 1)))
 
@@ -19,6 +25,12 @@
     float eps, float wOffset, __global float* nout, long nOff, int nStride, __global int* counters, int counter
 #elif GW_EPI == 2
 #define GW_EXTRA , __global float* aout, long aOff, int aStride, int act
+#elif GW_EPI == 3
+#define GW_EXTRA , __global float* rq, long qOff, int qStride, int qHeads, __global float* rk, long kOff, int kStride, \
+    int kHeads, __global const float* rv, long vOff, int vStride, __global const int* pos, long pOff, int pStride, \
+    __global const rfreq_t* invFreq, float attnScale, int nPairs, int headDim, int interleaved, \
+    __global kv_t* kc, __global kv_t* vc, __global const int* tab, int newSlotsOff, int vw, __global int* counters, int counter
+#define GW_MAXP 256  // rotated pairs a head may have (host checks)
 #else
 #define GW_EXTRA
 #endif
@@ -161,22 +173,92 @@ void GWNAME(__global const wt_t* restrict w, int ld, int K, int N,
             }
         }
     }
-#if GW_EPI == 1
-    // the last work-group to finish (a device-wide counter) normalizes the finished rows
+#if GW_EPI == 1 || GW_EPI == 3
+    // the last work-group to finish (a device-wide counter) runs the epilogue over the finished rows
+    // (the work-group's writes meet at the barrier; one thread fences them device-wide and counts,
+    // as CUDA's grid sync does; measured no faster than a fence in every warp, but fewer fences)
     __local int last;
-    __local float nred[GW_T];
-#ifdef JSGL_NV
-    asm volatile("membar.gl;" ::: "memory");
-#endif
-    mem_fence(CLK_GLOBAL_MEM_FENCE);
     barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
-    if (t == 0) last = atomic_inc(counters + counter) == (int)get_num_groups(0) - 1;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    if (!last) return;
+    if (t == 0) {
 #ifdef JSGL_NV
-    asm volatile("membar.gl;" ::: "memory");
+        asm volatile("membar.gl;" ::: "memory");
 #endif
-    mem_fence(CLK_GLOBAL_MEM_FENCE);
+        mem_fence(CLK_GLOBAL_MEM_FENCE);
+        last = atomic_inc(counters + counter) == (int)get_num_groups(0) - 1;
+        if (last) {
+#ifdef JSGL_NV
+            asm volatile("membar.gl;" ::: "memory");
+#endif
+            mem_fence(CLK_GLOBAL_MEM_FENCE);
+        }
+    }
+    barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+    if (!last) return;
+#endif
+#if GW_EPI == 3
+    // RoPE + KV store: the angles of a row once per pair (local), then one item per rotated
+    // (pair, q head), per (pair or unrotated channel, k head) and per v channel; every value this
+    // launch wrote is read through L2 (ld_cg)
+    __local float csl[GW_MAXP];
+    __local float snl[GW_MAXP];
+    const int qItems = nPairs * qHeads;
+    const int kPer = headDim - nPairs;
+    const int kItems = kPer * kHeads;
+    for (int r = 0; r < rows; r++) {
+        for (int i = t; i < nPairs; i += GW_T) {
+            const rfreq_t angle = (rfreq_t)pos[pOff + (long)r * pStride] * invFreq[i];
+            csl[i] = (float)(cos(angle) * (rfreq_t)attnScale);
+            snl[i] = (float)(sin(angle) * (rfreq_t)attnScale);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        const long slot = tab[newSlotsOff + r];
+        // (a version that issued 16 items' loads before any store was slower on the H100: 37 vs 22 us)
+        for (int idx = t; idx < qItems + kItems + vw; idx += GW_T) {
+            if (idx >= qItems + kItems) {
+                const int c = idx - qItems - kItems;
+                STOREKV(vc, slot * vw + c, ld_cg(rv + vOff + (long)r * vStride + c));
+                continue;
+            }
+            int i;
+            int h;
+            __global float* p;
+            if (idx < qItems) {
+                i = idx % nPairs;
+                h = idx / nPairs;
+                p = rq + qOff + (long)r * qStride + h * headDim;
+            } else {
+                const int e = idx - qItems;
+                i = e % kPer;
+                h = e / kPer;
+                p = rk + kOff + (long)r * kStride + h * headDim;
+                if (i >= nPairs) {
+                    const int c = 2 * nPairs + (i - nPairs);
+                    STOREKV(kc, slot * (long)(kHeads * headDim) + h * headDim + c, ld_cg(p + c));
+                    continue;
+                }
+            }
+            const float cs = csl[i];
+            const float sn = snl[i];
+            const int c0 = interleaved ? 2 * i : i;
+            const int c1 = interleaved ? 2 * i + 1 : i + nPairs;
+            const float x0 = ld_cg(p + c0);
+            const float x1 = ld_cg(p + c1);
+            const float y0 = x0 * cs - x1 * sn;
+            const float y1 = x1 * cs + x0 * sn;
+            p[c0] = y0;
+            p[c1] = y1;
+            if (idx >= qItems) {
+                const long base = slot * (long)(kHeads * headDim) + h * headDim;
+                STOREKV(kc, base + c0, y0);
+                STOREKV(kc, base + c1, y1);
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (t == 0) counters[counter] = 0;
+#endif
+#if GW_EPI == 1
+    __local float nred[GW_T];
     for (int r = 0; r < rows; r++) {
         __global const float* yr = y + yOff + (long)r * yStride;
         __global float* rr = res + rOff + (long)r * rStride;
@@ -244,3 +326,4 @@ void GWNAME(__global const wt_t* restrict w, int ld, int K, int N,
 #undef GW_W
 #undef GW_R
 #undef GW_NV
+#undef GW_MAXP
