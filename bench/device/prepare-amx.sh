@@ -26,14 +26,19 @@ if [[ ! -f "$B/natives.tar.xz" ]]; then
    && unzip -q "$M2/org/bytedeco/opencl/3.0-1.5.13/opencl-3.0-1.5.13-linux-x86_64.jar" 'org/bytedeco/opencl/linux-x86_64/libOpenCL.so.1')
   tar -C "$B" -cf - natives | xz -9 -T0 > "$B/natives.tar.xz" && rm -rf "$B/natives"
 fi
+TD=${JSGL_TESTDATA:-testdata}   # where testdata/ is while it is moved out of the tree
 S="$B/stage"
 rm -rf "$S" && mkdir -p "$S/lib" "$S/home/testdata/tokenizers" "$S/home/testdata/models"
 cp server/target/jsgl-server-*.jar "$S/lib/"
 for j in server/target/lib/*.jar; do
   case "$(basename "$j")" in dnnl-*|tokenizers-*|archunit-*) ;; *) cp "$j" "$S/lib/";; esac
 done
-cp -r testdata/tokenizers/llama3_1 "$S/home/testdata/tokenizers/"
-cp -r testdata/models/* "$S/home/testdata/models/"
-tar -C "$S" -cJf "$B/cli.tar.xz" lib home
+# the cpu-amx jar as just built (`./mvnw -o install -pl backend-cpu-amx -am -DskipTests`), and its test
+# classes for GemmBench / KernelBench (`jbench` in run-amx.sh)
+cp backend-cpu-amx/target/jsgl-backend-cpu-amx-*.jar "$S/lib/"
+cp -r backend-cpu-amx/target/test-classes "$S/tc"
+cp -r "$TD/tokenizers/llama3_1" "$S/home/testdata/tokenizers/"
+cp -r "$TD"/models/* "$S/home/testdata/models/"
+tar -C "$S" -cJf "$B/cli.tar.xz" lib home tc
 rm -rf "$S"
 du -sh "$B"/*

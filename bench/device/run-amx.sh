@@ -14,5 +14,12 @@ exec "$B/jdk/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incu
   -cp "$B/lib/*:$B/natives" io.jsgl.cli.JsglCli "\$@"
 EOS
 chmod +x "$B/jsgl"
+# the module's test mains (GemmBench, KernelBench): jbench io.jsgl.backend.amx.GemmBench --model llama ...
+cat > "$B/jbench" <<EOS
+#!/usr/bin/env bash
+exec "$B/jdk/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -XX:+UseParallelGC -Xss4m \\
+  \${JSGL_JAVA_OPTS:-} -Djsgl.amx.cache-dir=/tmp/jsgl-native -cp "$B/lib/*:$B/natives:$B/tc" "\$@"
+EOS
+chmod +x "$B/jbench"
 export PATH="$B:$PATH"
 eval "$*"

@@ -53,7 +53,7 @@ final class AmxBackend implements Backend {
         this.descriptor = descriptor;
         this.config = config;
         this.pool = new WorkerPool(config.threads(), config.spinNanos(), "jsgl-amx-worker");
-        this.dnnl = new DnnlMatmul(config.threads());
+        this.dnnl = new DnnlMatmul(config.threads(), config.nSlice(), config.sliceMinBytes(), config.javaGemm() ? pool : null);
         this.linear = new Linear(pool, dnnl, config.gemvMaxRows());
         this.packer = new WeightPacker(pool, dnnl, config.int8());
         this.elementwise = new Elementwise(pool);
@@ -77,6 +77,11 @@ final class AmxBackend implements Backend {
     /** The oneDNN implementation that runs {@code m} rows of {@code w}, e.g. {@code brg_matmul:avx10_1_512_amx}. */
     String implementation(Weight w, int m) {
         return linear.implementation(w, m);
+    }
+
+    /** Columns of {@code w} per oneDNN call at {@code m} rows ({@code w.rows()} when not sliced). */
+    int sliceColumns(Weight w, int m) {
+        return dnnl.sliceColumns(Linear.matrix(w), m);
     }
 
     /** The oneDNN implementation of the latest prefill attention product, e.g. {@code brg_matmul:avx10_1_512_amx}. */

@@ -16,6 +16,14 @@ import java.util.Locale;
  *   <li>{@code amx.attention-min-rows}: a sequence with at least this many new rows (prefill) runs its
  *       attention as oneDNN bf16 matmuls ({@link DnnlAttention}); fewer (decode) on the shared Java
  *       kernel (default 16; 0 = always the Java kernel);</li>
+ *   <li>{@code amx.n-slice}: prefill matmuls over weights larger than {@code amx.slice-min-kib} (default
+ *       8192) run as one oneDNN call per this many output columns (default 0 = one call; bf16 only), so
+ *       that each slice of the weight is read from memory about once instead of once per block of rows
+ *       ({@link DnnlMatmul#sliceColumns});</li>
+ *   <li>{@code amx.gemm-driver}: {@code omp} (default: oneDNN parallelizes each call on its OpenMP threads) or
+ *       {@code java}: wide prefill matmuls (bf16 and int8) run as single-threaded oneDNN calls, one per slice of
+ *       {@code amx.n-slice} columns (256 when 0), spread over the backend's Java workers, so no OpenMP team
+ *       competes with them;</li>
  *   <li>{@code amx.spin-us}: how long idle Java workers spin before parking (default 50);</li>
  *   <li>{@code amx.verbose}: oneDNN verbosity (as {@code ONEDNN_VERBOSE}: 0, 1, 2);</li>
  *   <li>{@code amx.profile}: {@code true} prints wall time per op family when the backend closes;</li>
@@ -23,7 +31,8 @@ import java.util.Locale;
  * </ul>
  */
 record AmxConfig(int threads, boolean int8, String maxIsa, int gemvMaxRows, long spinNanos, int verbose,
-                 boolean profile, long warmupMillis, int attentionMinRows) {
+                 boolean profile, long warmupMillis, int attentionMinRows, int nSlice, long sliceMinBytes,
+                 boolean javaGemm) {
 
     static final String W8A8 = "w8a8_int8";
 
@@ -42,7 +51,13 @@ record AmxConfig(int threads, boolean int8, String maxIsa, int gemvMaxRows, long
         boolean profile = Boolean.parseBoolean(o.property("amx.profile", "false").trim());
         long warmup = Long.parseLong(o.property("amx.warmup-ms", "1000").trim());
         int attnMin = Integer.parseInt(o.property("amx.attention-min-rows", "16").trim());
+        int nSlice = Integer.parseInt(o.property("amx.n-slice", "0").trim());
+        long sliceMin = Long.parseLong(o.property("amx.slice-min-kib", "8192").trim()) * 1024;
+        String driver = o.property("amx.gemm-driver", "omp").trim().toLowerCase(Locale.ROOT);
+        if (!driver.equals("omp") && !driver.equals("java")) {
+            throw new IllegalArgumentException("cpu-amx: amx.gemm-driver must be omp or java, not '" + driver + "'");
+        }
         return new AmxConfig(threads, int8, o.property("amx.max-isa", null), gemv, spin, verbose, profile, warmup,
-                attnMin);
+                attnMin, nSlice, sliceMin, driver.equals("java"));
     }
 }

@@ -34,7 +34,11 @@ import jdk.incubator.vector.VectorSpecies;
  * <pre>
  * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp ... \
  *     io.jsgl.backend.amx.GemmBench [--model qwen|llama|all] [--m 512] [--threads N] [--secs 2]
+ *     [--only gate_up,down] [--prefill-only] [--quant none,w8a8_int8]
  * </pre>
+ * {@code --only} keeps the shapes whose name ends with one of the given words; {@code --prefill-only}
+ * skips the FMA peak, the bandwidth probe and the M = 1 measurements. Backend options come as
+ * system properties, e.g. {@code -Djsgl.amx.n-slice=256} or {@code -Djsgl.amx.gemm-driver=java}.
  */
 public final class GemmBench {
     record Shape(String name, int k, int n) {}
@@ -52,12 +56,18 @@ public final class GemmBench {
         int m = 512;
         int threads = Runtime.getRuntime().availableProcessors();
         double secs = 2;
+        String only = null;
+        boolean prefillOnly = false;
+        List<String> quants = List.of("none", "w8a8_int8");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--model" -> model = args[++i];
                 case "--m" -> m = Integer.parseInt(args[++i]);
                 case "--threads" -> threads = Integer.parseInt(args[++i]);
                 case "--secs" -> secs = Double.parseDouble(args[++i]);
+                case "--only" -> only = args[++i];
+                case "--prefill-only" -> prefillOnly = true;
+                case "--quant" -> quants = List.of(args[++i].split(","));
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -68,18 +78,26 @@ public final class GemmBench {
         } else {
             shapes.addAll(MODELS.get(model));
         }
+        if (only != null) {
+            List<String> keep = List.of(only.split(","));
+            shapes.removeIf(sh -> keep.stream().noneMatch(sh.name::endsWith));
+        }
         var probe = new AmxBackendProvider().probe();
         System.out.println("cpu-amx probe: " + probe.details());
         System.out.printf("threads %d, prefill M %d%n", threads, m);
-        fmaPeak(threads, 0.5); // JIT warm-up: the Vector API is slow until C2 compiles it
-        double peak = fmaPeak(threads, secs);
-        System.out.printf("f32 FMA peak (Vector API, %d threads): %.1f GFLOP/s%n", threads, peak);
-        bandwidth(threads, 0.3);
-        double bw = bandwidth(threads, secs);
-        System.out.printf("streaming read bandwidth (%d threads): %.1f GB/s%n", threads, bw);
+        double peak = 1;
+        double bw = 1;
+        if (!prefillOnly) {
+            fmaPeak(threads, 0.5); // JIT warm-up: the Vector API is slow until C2 compiles it
+            peak = fmaPeak(threads, secs);
+            System.out.printf("f32 FMA peak (Vector API, %d threads): %.1f GFLOP/s%n", threads, peak);
+            bandwidth(threads, 0.3);
+            bw = bandwidth(threads, secs);
+            System.out.printf("streaming read bandwidth (%d threads): %.1f GB/s%n", threads, bw);
+        }
 
-        for (String quant : List.of("none", "w8a8_int8")) {
-            for (String gemv : List.of("4", "0")) {
+        for (String quant : quants) {
+            for (String gemv : prefillOnly ? List.of("4") : List.of("4", "0")) {
                 Map<String, String> props = new HashMap<>();
                 props.put("quantization", quant);
                 props.put("amx.gemv-max-rows", gemv);
@@ -91,9 +109,13 @@ public final class GemmBench {
                         if (gemv.equals("4")) {
                             double t = time(b, w, s, m, secs);
                             double flops = 2.0 * m * s.k * s.n;
-                            System.out.printf("%-9s prefill %-28s M=%d: %8.3f ms %8.1f GFLOP/s (%.2fx f32 FMA peak) [%s]%n",
+                            System.out.printf("%-9s prefill %-28s M=%d: %8.3f ms %8.1f GFLOP/s (%.2fx f32 FMA peak) [%s, %d cols per call]%n",
                                     quant.equals("none") ? "bf16" : "w8a8", s.name, m, t * 1e3, flops / t / 1e9,
-                                    flops / t / 1e9 / peak, b.implementation(w, m));
+                                    flops / t / 1e9 / peak, b.implementation(w, m), b.sliceColumns(w, m));
+                        }
+                        if (prefillOnly) {
+                            w.close();
+                            continue;
                         }
                         // decode streams weights from DRAM: cycle through copies that overflow the caches
                         long one = ((PackedLinear) w).data.byteSize();

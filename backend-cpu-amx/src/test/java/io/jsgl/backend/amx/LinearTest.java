@@ -101,6 +101,36 @@ class LinearTest {
         h.assertClose(y, tol, nmse, "linear " + dt + " " + s);
     }
 
+    /**
+     * Wide weights run as one oneDNN call per slice of N columns (amx.n-slice), on OpenMP (bf16) or
+     * as single-threaded calls spread over the Java workers (amx.gemm-driver=java, bf16 and int8).
+     */
+    @ParameterizedTest(name = "n-slice {0} driver {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"none,omp", "w8a8_int8,omp", "none,java", "w8a8_int8,java"})
+    void slicedNMatchesReference(String quant, String driver) {
+        boolean int8 = quant.equals("w8a8_int8");
+        if (int8) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(
+                    Dnnl.isaHas(OneDnn.init(null).isa(), Dnnl.ISA_AVX512_CORE_VNNI), "W8A8 needs VNNI");
+        }
+        for (Shape s : List.of(new Shape("r96-k128-n256-bias", 96, 96, 128, new int[] {128, 128}, true, 0),
+                new Shape("r70of80-k96-n192-strided", 80, 70, 96, new int[] {192}, false, 5))) {
+            try (Harness h = new Harness(s.label.hashCode(), Harness.props("quantization", quant,
+                    "amx.n-slice", "64", "amx.slice-min-kib", "0", "amx.gemm-driver", driver))) {
+                run(h, s, DType.BF16, int8 ? Harness.INT8_TOL : Harness.BF16_TOL,
+                        int8 ? Harness.INT8_NMSE : Harness.BF16_NMSE);
+                run(h, s, DType.BF16, int8 ? Harness.INT8_TOL : Harness.BF16_TOL,
+                        int8 ? Harness.INT8_NMSE : Harness.BF16_NMSE); // again, on the cached primitives
+                var w = h.weight(new WeightSpec("probe.weight", List.of(h.host("p", DType.BF16, 0.1f, s.out(), s.in)),
+                        WeightUse.LINEAR));
+                // int8 weights on OpenMP run in one call (slicing made them slower)
+                int want = int8 && driver.equals("omp") ? s.out() : 64;
+                org.junit.jupiter.api.Assertions.assertEquals(want, h.amx.sliceColumns(w.amx(), s.active),
+                        "columns per call: " + s);
+            }
+        }
+    }
+
     @Test
     void w8a8RefusedWithoutVnni() {
         var info = OneDnn.init(null);
