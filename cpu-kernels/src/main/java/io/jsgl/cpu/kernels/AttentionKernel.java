@@ -269,6 +269,23 @@ public final class AttentionKernel {
         }
     }
 
+    /**
+     * {@code n} pool elements from element {@code index} into {@code dst[at..]} as f32. Straight into
+     * the array: a vector store into a heap segment at a call site that also sees native segments
+     * fell off the Vector API intrinsics (JFR showed the generic store path on top).
+     */
+    private static void widen(MemorySegment seg, DType dt, long index, float[] dst, int at, int n) {
+        switch (dt) {
+            case F32 -> MemorySegment.copy(seg, FLOAT, 4 * index, dst, at, n);
+            case BF16 -> {
+                for (int i = 0; i < n; i++) dst[at + i] = Float.intBitsToFloat((seg.get(SHORT, 2 * (index + i)) & 0xffff) << 16);
+            }
+            default -> {
+                for (int i = 0; i < n; i++) dst[at + i] = read(seg, dt, index + i);
+            }
+        }
+    }
+
     private static float read(MemorySegment seg, DType dt, long index) {
         return switch (dt) {
             case F32 -> seg.get(FLOAT, 4 * index);
@@ -321,8 +338,6 @@ public final class AttentionKernel {
         int[] table = b.slotTable();
         int kRow = cache.kRow;
         int vRow = cache.vRow;
-        MemorySegment vBSeg = MemorySegment.ofArray(vB);
-        MemorySegment kBSeg = MemorySegment.ofArray(kT); // decode keeps K row-major [64][hdPad] in kT's space
         for (int j0 = jStart; j0 <= posLast; j0 += KB) {
             int jn = Math.min(KB, posLast + 1 - j0);
             // K block transposed to [d][16], V block widened to [16][vdPad]
@@ -330,10 +345,10 @@ public final class AttentionKernel {
                 if (jj < jn) {
                     long slot = table[slotBase + j0 + jj];
                     if (direct) {
-                        Convert.toF32(kc, dt, slot * kRow + (long) g * hd, kBSeg, 4L * jj * hdPad, hd, 1f);
+                        widen(kc, dt, slot * kRow + (long) g * hd, kT, jj * hdPad, hd);
                         if (hdPad > hd) java.util.Arrays.fill(kT, jj * hdPad + hd, jj * hdPad + hdPad, 0f);
                     } else transposeKey(kc, dt, slot * kRow + (long) g * hd, hd, kT, jj);
-                    Convert.toF32(vc, dt, slot * vRow + (long) g * vd, vBSeg, 4L * jj * vdPad, vd, 1f);
+                    widen(vc, dt, slot * vRow + (long) g * vd, vB, jj * vdPad, vd);
                 } else {
                     if (direct) java.util.Arrays.fill(kT, jj * hdPad, jj * hdPad + hdPad, 0f);
                     else for (int d = 0; d < hd; d++) kT[d * KB + jj] = 0f;
