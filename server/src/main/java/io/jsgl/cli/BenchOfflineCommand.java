@@ -31,19 +31,20 @@ final class BenchOfflineCommand implements Callable<Integer> {
     @Option(names = "--shared-prefix-len", defaultValue = "1000", paramLabel = "L") int sharedPrefixLen;
     @Option(names = "--random-range-ratio", defaultValue = "1.0", paramLabel = "R", description = "lengths drawn from [R*len, len]") double rangeRatio;
     @Option(names = "--seed", defaultValue = "1", paramLabel = "S") long seed;
+    @Option(names = "--skip-warmup", description = "no untimed warm-up batch (by default up to 16 prompts of the same kind, "
+            + "other tokens, 8 new tokens each, then the prefix cache is flushed)")
+    boolean skipWarmup;
 
     @Override
     public Integer call() throws Exception {
         if (numPrompts < 1) throw new IllegalArgumentException("--num-prompts must be >= 1");
         try (Engine e = Engine.open(engine.build(model))) {
             int vocab = e.modelConfig().vocabSize();
-            List<BenchDataset.Prompt> prompts = switch (dataset) {
-                case "random" -> BenchDataset.random(numPrompts, inputLen, outputLen, rangeRatio, vocab, seed);
-                case "shared-prefix" -> BenchDataset.sharedPrefix(numPrompts, sharedPrefixLen, inputLen, outputLen, vocab, seed);
-                default -> throw new IllegalArgumentException("unknown --dataset " + dataset + " (random, shared-prefix)");
-            };
+            List<BenchDataset.Prompt> prompts = prompts(numPrompts, outputLen, vocab, seed);
             System.err.printf("backend %s, %d threads, KV pool %d tokens, radix cache %s%n", e.backend().descriptor().name(),
                     e.backend().threads(), e.maxTotalTokens(), engine.disableRadixCache ? "off" : "on");
+            if (!skipWarmup) warmUp(e, vocab);
+            var before = e.stats();
             ProgressBar bar = new ProgressBar("bench-offline", prompts.size());
             AtomicInteger finished = new AtomicInteger();
             List<CompletableFuture<RequestTiming>> futures = new ArrayList<>();
@@ -55,12 +56,39 @@ final class BenchOfflineCommand implements Callable<Integer> {
             List<RequestTiming> timings = futures.stream().map(CompletableFuture::join).toList();
             double duration = (System.nanoTime() - start) / 1e9;
             var summary = ServingReport.summarize(timings, duration);
-            ServingReport.print(System.out, "jsgl-offline (" + e.backend().descriptor().name() + ")", "inf", summary,
-                    e.stats().cacheHitRate());
+            var after = e.stats();
+            long promptTokens = after.promptTokensTotal() - before.promptTokensTotal();
+            double hitRate = promptTokens == 0 ? 0 : (double) (after.cachedTokensTotal() - before.cachedTokensTotal()) / promptTokens;
+            ServingReport.print(System.out, "jsgl-offline (" + e.backend().descriptor().name() + ")", "inf", summary, hitRate);
             var stats = e.stats();
             System.out.printf("%-40s %.2f%n", "Scheduler overhead (% of step time):", 100 * stats.schedulerOverhead());
             System.out.printf("%-40s %d%n", "Retractions:", stats.retractedTotal());
             return summary.completed() == prompts.size() ? 0 : 1;
+        }
+    }
+
+    private List<BenchDataset.Prompt> prompts(int n, int outLen, int vocab, long seed) {
+        return switch (dataset) {
+            case "random" -> BenchDataset.random(n, inputLen, outLen, rangeRatio, vocab, seed);
+            case "shared-prefix" -> BenchDataset.sharedPrefix(n, sharedPrefixLen, inputLen, outLen, vocab, seed);
+            default -> throw new IllegalArgumentException("unknown --dataset " + dataset + " (random, shared-prefix)");
+        };
+    }
+
+    /**
+     * As SGLang's bench_offline_throughput: an untimed batch like the benchmark's (so the JIT has
+     * compiled the kernels the timed run uses), with other tokens, then the prefix cache is flushed
+     * so the timed run's cache hits are its own.
+     */
+    private void warmUp(Engine e, int vocab) {
+        var warm = prompts(Math.min(numPrompts, 16), Math.min(outputLen, 8), vocab, seed + 7919);
+        var params = SamplingParams.builder().temperature(0).maxNewTokens(Math.min(outputLen, 8)).ignoreEos(true).build();
+        List<CompletableFuture<RequestTiming>> futures = new ArrayList<>();
+        for (BenchDataset.Prompt p : warm) futures.add(submit(e, p, params, () -> {}));
+        futures.forEach(CompletableFuture::join);
+        for (int tries = 0; !e.flushCache(); tries++) {
+            if (tries > 1000) throw new IllegalStateException("prefix cache still busy after the warm-up");
+            Thread.onSpinWait();
         }
     }
 

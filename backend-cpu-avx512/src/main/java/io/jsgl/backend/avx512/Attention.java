@@ -43,6 +43,14 @@ final class Attention implements ParallelTask {
 
     private final WorkerPool pool;
     private final Scratch[] scratch;
+    private final SharedPrefixPlan plan = new SharedPrefixPlan();
+    /** Softmax state each shared-prefix sequence's heads carry from the shared pass: [seq][head]. */
+    private float[] stateM = new float[0];
+    private float[] stateL = new float[0];
+    private float[] stateAcc = new float[0];
+    private boolean sharing;
+    private boolean shareActive;
+    private int heads;
     private int[] itemStart = new int[17];
 
     // the current call
@@ -117,8 +125,25 @@ final class Attention implements ParallelTask {
         storing = true;
         storeChunks = Tensors.chunks(b.rows(), (long) kvHeads * (headDim + vHeadDim), 16_384, pool.threads());
         pool.run(storeChunks, this);
+        storing = false;
 
         int n = b.sequences();
+        this.heads = heads;
+        shareActive = false;
+        if (!latent && window <= 0 && n > 1) {
+            plan.plan(b, KB);
+            if (plan.items > 0) {
+                if (stateM.length < n * heads) {
+                    stateM = new float[n * heads];
+                    stateL = new float[n * heads];
+                }
+                if (stateAcc.length < n * heads * vdp) stateAcc = new float[n * heads * vdp];
+                shareActive = true;
+                sharing = true;
+                pool.run(plan.items * kvHeads, this);
+                sharing = false;
+            }
+        }
         if (itemStart.length < n + 1) itemStart = new int[Math.max(n + 1, 2 * itemStart.length)];
         int items = 0;
         for (int s = 0; s < n; s++) {
@@ -150,6 +175,10 @@ final class Attention implements ParallelTask {
             storeRows(Tensors.chunkStart(chunk, storeChunks, b.rows()), Tensors.chunkStart(chunk + 1, storeChunks, b.rows()));
             return;
         }
+        if (sharing) {
+            attendShared(chunk / kvHeads, chunk % kvHeads, scratch[worker]);
+            return;
+        }
         int item = chunk / split;
         int sub = chunk % split;
         int s = Arrays.binarySearch(itemStart, 0, b.sequences() + 1, item);
@@ -159,6 +188,45 @@ final class Attention implements ParallelTask {
         int kvHead = local % kvHeads;
         int qBlock = local / kvHeads;
         attend(s, qBlock, kvHead, sub, scratch[worker]);
+    }
+
+    /**
+     * The shared pass of one plan item: the item's decode rows (every head of the KV head's group)
+     * walk the keys their sequences share, gathered once from the first member's slots, and leave
+     * their unnormalized softmax state for {@link #attend} to continue from.
+     */
+    private void attendShared(int item, int kvHead, Scratch sc) {
+        int m0 = plan.itemFrom[item], m1 = plan.itemTo[item], shared = plan.itemShared[item];
+        int leader = plan.members[m0];
+        int queries = (m1 - m0) * group;
+        sc.ensure(queries, hdp, vdp);
+        boolean transposed = queries >= TRANSPOSE_MIN_QUERIES;
+        for (int mi = m0; mi < m1; mi++) {
+            int row = b.qStart()[plan.members[mi]];
+            for (int hh = 0; hh < group; hh++) {
+                int qi = (mi - m0) * group + hh;
+                MemorySegment.copy(qs, ValueLayout.JAVA_FLOAT, Tensors.at(qt, row, (kvHead * group + hh) * hd), sc.q, qi * hdp, hd);
+                Arrays.fill(sc.q, qi * hdp + hd, (qi + 1) * hdp, 0f);
+                Arrays.fill(sc.acc, qi * vdp, (qi + 1) * vdp, 0f);
+                sc.m[qi] = Float.NEGATIVE_INFINITY;
+                sc.l[qi] = 0f;
+            }
+        }
+        for (int j0 = 0; j0 < shared; j0 += KB) {
+            int jn = Math.min(KB, shared - j0);
+            gather(leader, kvHead, j0, jn, sc, transposed);
+            for (int qi = 0; qi < queries; qi++) update(sc, qi, 0, jn, hdp, vdp, transposed);
+        }
+        for (int mi = m0; mi < m1; mi++) {
+            int s = plan.members[mi];
+            for (int hh = 0; hh < group; hh++) {
+                int qi = (mi - m0) * group + hh;
+                int st = s * heads + kvHead * group + hh;
+                stateM[st] = sc.m[qi];
+                stateL[st] = sc.l[qi];
+                System.arraycopy(sc.acc, qi * vdp, stateAcc, st * vdp, vdp);
+            }
+        }
     }
 
     private void storeRows(int from, int to) {
@@ -208,6 +276,16 @@ final class Attention implements ParallelTask {
         int firstPos = kvLen - qLen + i0;
         int lastPos = kvLen - qLen + i1 - 1;
         int lo = window > 0 ? Math.max(0, firstPos - window + 1) : 0;
+        int shared = shareActive ? plan.prefixLen[s] : 0;
+        if (shared > 0) { // a decode row whose first keys the shared pass walked: continue from its state
+            for (int hh = 0; hh < hpi; hh++) {
+                int st = s * heads + h0 + hh;
+                sc.m[hh] = stateM[st];
+                sc.l[hh] = stateL[st];
+                System.arraycopy(stateAcc, st * vdp, sc.acc, hh * vdp, vdp);
+            }
+            lo = shared;
+        }
         for (int j0 = lo; j0 <= lastPos; j0 += KB) {
             int jn = Math.min(KB, lastPos + 1 - j0);
             gather(s, kvHead, j0, jn, sc, transposed);

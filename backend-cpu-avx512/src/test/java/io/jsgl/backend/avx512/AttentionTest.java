@@ -94,6 +94,74 @@ class AttentionTest {
         }
     }
 
+    static Stream<Arguments> sharedPrefixCases() {
+        return Stream.of(
+                new Case(DType.F32, 8, 2, 64, 64, 0.125f, 0, 0f),          // GQA 4: 16 shared queries, transposed pass
+                new Case(DType.F32, 2, 2, 40, 24, 0.3f, 0, 15f),           // MHA with soft-cap: few queries, direct pass
+                new Case(DType.BF16, 4, 1, 64, 64, 0.125f, 0, 0f)          // MQA over a bf16 pool
+        ).map(Arguments::of);
+    }
+
+    /**
+     * Decode rows of four sequences whose first 100 keys are the same slots (one radix-cache prefix),
+     * beside a fifth that shares nothing: the shared pass walks 96 of those keys once for all four,
+     * each continues alone from its state. Also a sliding window, where sharing stays off.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("sharedPrefixCases")
+    void decodeRowsSharingAPrefixMatchReference(Case c) {
+        try (Harness h = new Harness(50 + c.hashCode())) {
+            int slots = 400;
+            var spec = new KvCacheSpec(1, slots, c.kvHeads(), c.headDim(), c.vHeadDim(), c.kv());
+            KvCache refCache = h.ref.allocateKvCache(spec);
+            KvCache fastCache = h.fast.allocateKvCache(spec);
+            List<Integer> perm = new ArrayList<>();
+            for (int i = 0; i < slots; i++) perm.add(i);
+            Collections.shuffle(perm, h.rnd);
+            int[] prefix = perm.subList(0, 100).stream().mapToInt(Integer::intValue).toArray();
+            int[][] seqSlots = new int[5][];
+            int next = 100;
+            for (int s = 0; s < 5; s++) {
+                seqSlots[s] = new int[120];
+                for (int j = 0; j < 120; j++) seqSlots[s][j] = s < 4 && j < 100 ? prefix[j] : perm.get(next++);
+            }
+            double tol = c.kv() == DType.F32 || c.exactKv() ? F32_TOL : BF16_KV_TOL;
+            int[][][] steps = {
+                {{0, 100, 100}, {4, 30, 30}},                             // the shared prefix, once
+                {{1, 5, 105}, {2, 9, 109}, {3, 3, 103}, {0, 1, 101}},     // siblings extend on top of it
+                {{1, 1, 106}, {4, 1, 31}, {2, 1, 110}, {0, 1, 102}, {3, 1, 104}}, // decode, one outsider
+            };
+            for (int st = 0; st < steps.length; st++) {
+                runStep(h, c, refCache, fastCache, 0, steps[st], seqSlots, tol, "step " + st);
+            }
+            refCache.close();
+            fastCache.close();
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void sharedPrefixPlanGroupsOnlyRowsOnTheSameSlots() {
+        // sequences 0, 1, 3 share 70 leading slots (64 after rounding to blocks of 32); 2 starts elsewhere;
+        // 4 is an extend row, which never joins
+        int[] qLen = {1, 1, 1, 1, 4};
+        int[] kvLen = {90, 80, 90, 75, 90};
+        int[] slotStart = new int[5];
+        List<Integer> table = new ArrayList<>();
+        for (int s = 0; s < 5; s++) {
+            slotStart[s] = table.size();
+            for (int j = 0; j < kvLen[s]; j++) {
+                boolean shares = (s == 0 || s == 1 || s == 3 || s == 4) && j < 70;
+                table.add(shares ? 1000 + j : 10_000 * (s + 1) + j);
+            }
+        }
+        var b = new AttentionBatch(new int[] {0, 1, 2, 3, 4}, qLen, kvLen, slotStart,
+                table.stream().mapToInt(Integer::intValue).toArray(), new int[8], 8);
+        var plan = new SharedPrefixPlan();
+        plan.plan(b, Attention.KB);
+        org.junit.jupiter.api.Assertions.assertEquals(1, plan.items);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {64, 64, 0, 64, 0}, java.util.Arrays.copyOf(plan.prefixLen, 5));
+    }
+
     private static void runStep(Harness h, Case c, KvCache refCache, KvCache fastCache, int layer, int[][] seqs,
                                 int[][] seqSlots, double tol, String what) {
         int n = seqs.length;
