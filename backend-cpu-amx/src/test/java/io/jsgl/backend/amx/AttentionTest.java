@@ -60,6 +60,40 @@ class AttentionTest {
         }
     }
 
+    /**
+     * Decode rows of three sequences whose first 140 keys are the same slots (one radix-cache prefix),
+     * beside a fourth that shares nothing: the shared kernel's cascade pass walks 128 of those keys
+     * once for the three, each continues alone from its state. Prefill steps stay under 16 rows per
+     * sequence, so every step runs on the Java kernel and the f32 bound applies.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void decodeRowsSharingAPrefix(Variant v) {
+        if (v.window > 0) return; // sharing is off under a sliding window; covered by the other tests
+        double tol = v.kv == DType.F32 ? 2e-5 : v.kv == DType.F16 ? 2e-3 : Harness.BF16_TOL;
+        try (Harness h = new Harness(v.label.hashCode() + 7)) {
+            KvCacheSpec spec = new KvCacheSpec(2, 512, v.kvHeads, v.hd, v.vd, v.kv);
+            KvCache refCache = h.ref.allocateKvCache(spec);
+            KvCache amxCache = h.amx.allocateKvCache(spec);
+            // disjoint slot ranges: the shared prefix 300..439, each sibling's own 20 keys from 20*s, the outsider 100..259
+            int[][] slots = new int[4][160];
+            for (int s = 0; s < 3; s++) {
+                for (int i = 0; i < 160; i++) slots[s][i] = i < 140 ? 300 + i : 20 * s + i - 140;
+            }
+            for (int i = 0; i < 160; i++) slots[3][i] = 100 + i;
+            // the shared prefix in steps of 14 rows (under the oneDNN threshold), then each sibling's own rows
+            for (int t = 14; t <= 140; t += 14) {
+                step(h, v, refCache, amxCache, tol, new int[][] {slots[0]}, new int[] {t}, new int[] {14}, "prefix " + t);
+            }
+            step(h, v, refCache, amxCache, tol, new int[][] {slots[1], slots[2], slots[3]}, new int[] {145, 150, 10},
+                    new int[] {5, 10, 10}, "siblings extend");
+            step(h, v, refCache, amxCache, tol, new int[][] {slots[0], slots[1], slots[2], slots[3]},
+                    new int[] {141, 146, 151, 11}, new int[] {1, 1, 1, 1}, "decode");
+            refCache.close();
+            amxCache.close();
+        }
+    }
+
     /** Longer than one 64-key block, chunked prefill then decode, with and without a sliding window. */
     @org.junit.jupiter.params.ParameterizedTest(name = "window={0}")
     @org.junit.jupiter.params.provider.ValueSource(ints = {0, 80})

@@ -1,5 +1,7 @@
 package io.jsgl.backend.avx512;
 
+import io.jsgl.cpu.kernels.SharedPrefixPlan;
+
 import io.jsgl.cpu.kernels.WorkerPool;
 import io.jsgl.cpu.kernels.ParallelTask;
 

@@ -1,5 +1,7 @@
 package io.jsgl.backend.avx512;
 
+import io.jsgl.cpu.kernels.SharedPrefixPlan;
+
 import static io.jsgl.backend.avx512.Harness.BF16_KV_TOL;
 import static io.jsgl.backend.avx512.Harness.F32_TOL;
 import static io.jsgl.backend.avx512.Harness.assertClose;

@@ -37,6 +37,11 @@ public final class AttentionKernel {
 
     private final WorkerPool pool;
     private final Scratch[] scratch;
+    private final SharedPrefixPlan plan = new SharedPrefixPlan();
+    /** Softmax state of each shared-prefix decode row's heads after the shared pass: [seq][head]. */
+    private float[] stateM = new float[0];
+    private float[] stateL = new float[0];
+    private float[] stateAcc = new float[0];
 
     private static final class Scratch {
         float[] kT = new float[0];
@@ -103,12 +108,31 @@ public final class AttentionKernel {
         MemorySegment kc = cache.k[a.layer()];
         MemorySegment vc = cache.v[a.layer()];
         DType dt = cache.spec().dtype();
+        int n = b.sequences();
+        Shared shared = null;
+        if (a.slidingWindow() <= 0 && n > 1) {
+            plan.plan(b, KB);
+            if (plan.items > 0) {
+                int heads = a.heads();
+                int vdPad = (a.vHeadDim() + B - 1) / B * B;
+                if (stateM.length < n * heads) {
+                    stateM = new float[n * heads];
+                    stateL = new float[n * heads];
+                }
+                if (stateAcc.length < n * heads * vdPad) stateAcc = new float[n * heads * vdPad];
+                shared = new Shared(plan, stateM, stateL, stateAcc, heads);
+                Shared sh = shared;
+                pool.run(plan.items * kvh, (ch, worker) ->
+                        sharedPass(a, b, cache, dt, kc, vc, qs, sh, ch / kvh, ch % kvh, group, scratch[worker]));
+            }
+        }
+        Shared sh = shared;
         int chunks = count;
         pool.run(chunks, (ch, worker) -> {
             int s = seqOf[ch];
             int i0 = startOf[ch];
             int i1 = Math.min(b.qLen()[s], i0 + ROW_BLOCK);
-            chunk(a, b, cache, dt, kc, vc, qs, os, s, headOf[ch], group, i0, i1, scratch[worker]);
+            chunk(a, b, cache, dt, kc, vc, qs, os, s, headOf[ch], group, i0, i1, scratch[worker], sh);
         });
     }
 
@@ -286,6 +310,79 @@ public final class AttentionKernel {
         }
     }
 
+    /** The plan of this call and where its shared pass leaves each row's softmax state. */
+    private record Shared(SharedPrefixPlan plan, float[] m, float[] l, float[] acc, int heads) {}
+
+    /**
+     * Cascade attention's shared pass for one plan item and KV head: the item's decode rows (every
+     * query head of the group) walk the keys their sequences share, each block loaded once from
+     * the first member's slots, and leave their unnormalized state for {@link #chunk} to continue.
+     */
+    private static void sharedPass(AttentionArgs a, AttentionBatch b, CpuKvCache cache, DType dt, MemorySegment kc,
+                                   MemorySegment vc, MemorySegment qs, Shared shared, int item, int g, int group,
+                                   Scratch w) {
+        SharedPrefixPlan plan = shared.plan;
+        int m0 = plan.itemFrom[item], m1 = plan.itemTo[item], keys = plan.itemShared[item];
+        int leader = plan.members[m0];
+        int hd = a.headDim();
+        int vd = a.vHeadDim();
+        int vdPad = (vd + B - 1) / B * B;
+        int pairs = (m1 - m0) * group;
+        boolean direct = pairs < TRANSPOSE_MIN_PAIRS;
+        int hdPad = direct ? (hd + B - 1) / B * B : hd;
+        w.ensure(hdPad, vdPad, pairs);
+        float[] kT = w.kT, vB = w.vB, q = w.q, acc = w.acc, m = w.m, l = w.l, p = w.p;
+        float scale = a.scale();
+        float cap = a.softCap();
+        for (int mi = m0; mi < m1; mi++) {
+            int row = b.qStart()[plan.members[mi]];
+            for (int hh = 0; hh < group; hh++) {
+                int pair = (mi - m0) * group + hh;
+                long qo = Views.at(a.q(), row, (g * group + hh) * hd);
+                for (int d = 0; d < hd; d++) q[pair * hdPad + d] = qs.get(FLOAT, qo + 4L * d) * scale;
+                for (int d = hd; d < hdPad; d++) q[pair * hdPad + d] = 0f;
+            }
+        }
+        java.util.Arrays.fill(m, 0, pairs, Float.NEGATIVE_INFINITY);
+        java.util.Arrays.fill(l, 0, pairs, 0f);
+        java.util.Arrays.fill(acc, 0, pairs * vdPad, 0f);
+        int slotBase = b.slotStart()[leader];
+        int[] table = b.slotTable();
+        for (int j0 = 0; j0 < keys; j0 += KB) {
+            int jn = Math.min(KB, keys - j0);
+            for (int jj = 0; jj < KB; jj++) {
+                if (jj < jn) {
+                    long slot = table[slotBase + j0 + jj];
+                    if (direct) {
+                        widen(kc, dt, slot * cache.kRow + (long) g * hd, kT, jj * hdPad, hd);
+                        if (hdPad > hd) java.util.Arrays.fill(kT, jj * hdPad + hd, jj * hdPad + hdPad, 0f);
+                    } else {
+                        transposeKey(kc, dt, slot * cache.kRow + (long) g * hd, hd, kT, jj);
+                    }
+                    widen(vc, dt, slot * cache.vRow + (long) g * vd, vB, jj * vdPad, vd);
+                } else {
+                    if (direct) java.util.Arrays.fill(kT, jj * hdPad, jj * hdPad + hdPad, 0f);
+                    else for (int d = 0; d < hd; d++) kT[d * KB + jj] = 0f;
+                    java.util.Arrays.fill(vB, jj * vdPad, jj * vdPad + vdPad, 0f);
+                }
+            }
+            for (int pair = 0; pair < pairs; pair++) {
+                if (direct) pairUpdateDirect(q, pair, hd, kT, hdPad, cap, 0, jn, m, l, p, acc, vdPad, vB);
+                else pairUpdate(q, pair, hd, kT, cap, 0, jn, m, l, p, acc, vdPad, vB);
+            }
+        }
+        for (int mi = m0; mi < m1; mi++) {
+            int s = plan.members[mi];
+            for (int hh = 0; hh < group; hh++) {
+                int pair = (mi - m0) * group + hh;
+                int st = s * shared.heads + g * group + hh;
+                shared.m[st] = m[pair];
+                shared.l[st] = l[pair];
+                System.arraycopy(acc, pair * vdPad, shared.acc, st * vdPad, vdPad);
+            }
+        }
+    }
+
     private static float read(MemorySegment seg, DType dt, long index) {
         return switch (dt) {
             case F32 -> seg.get(FLOAT, 4 * index);
@@ -297,7 +394,7 @@ public final class AttentionKernel {
 
     private static void chunk(AttentionArgs a, AttentionBatch b, CpuKvCache cache, DType dt, MemorySegment kc,
                               MemorySegment vc, MemorySegment qs, MemorySegment os, int s, int g, int group,
-                              int i0, int i1, Scratch w) {
+                              int i0, int i1, Scratch w, Shared shared) {
         int hd = a.headDim();
         int vd = a.vHeadDim();
         int vdPad = (vd + B - 1) / B * B;
@@ -334,6 +431,16 @@ public final class AttentionKernel {
         int posFirst = b.position(s, i0);
         int posLast = b.position(s, i1 - 1);
         int jStart = window > 0 ? Math.max(0, posFirst - window + 1) : 0;
+        int sharedKeys = shared == null ? 0 : shared.plan.prefixLen[s];
+        if (sharedKeys > 0) { // a decode row whose first keys the shared pass walked: continue from its state
+            for (int hh = 0; hh < group; hh++) {
+                int st = s * shared.heads + g * group + hh;
+                m[hh] = shared.m[st];
+                l[hh] = shared.l[st];
+                System.arraycopy(shared.acc, st * vdPad, acc, hh * vdPad, vdPad);
+            }
+            jStart = sharedKeys;
+        }
         int slotBase = b.slotStart()[s];
         int[] table = b.slotTable();
         int kRow = cache.kRow;

@@ -1,4 +1,4 @@
-package io.jsgl.backend.avx512;
+package io.jsgl.cpu.kernels;
 
 import io.jsgl.spi.AttentionBatch;
 import java.util.Arrays;
@@ -14,24 +14,24 @@ import java.util.Arrays;
  * common run with the group's first member, rounded down to whole key blocks. Items hold at most
  * {@link #MAX_MEMBERS} sequences so that a group still spreads over the worker threads.
  */
-final class SharedPrefixPlan {
+public final class SharedPrefixPlan {
     /** Shared keys below which a group is not worth a separate pass. */
-    static final int MIN_SHARED = 64;
+    public static final int MIN_SHARED = 64;
     /** Sequences per shared work item. */
-    static final int MAX_MEMBERS = 16;
+    public static final int MAX_MEMBERS = 16;
 
     /** Per sequence: keys its group's shared pass covers (0: the sequence walks all its keys alone). */
-    int[] prefixLen = new int[0];
+    public int[] prefixLen = new int[0];
     /** Member sequences, grouped; items are ranges of this array. */
-    int[] members = new int[0];
-    int[] itemFrom = new int[0];
-    int[] itemTo = new int[0];
-    int[] itemShared = new int[0];
-    int items;
+    public int[] members = new int[0];
+    public int[] itemFrom = new int[0];
+    public int[] itemTo = new int[0];
+    public int[] itemShared = new int[0];
+    public int items;
     private long[] keys = new long[0];
 
     /** Plans {@code b}; {@code blockKeys} is the attention's key block, which shared runs are rounded to. */
-    void plan(AttentionBatch b, int blockKeys) {
+    public void plan(AttentionBatch b, int blockKeys) {
         int n = b.sequences();
         if (prefixLen.length < n) {
             prefixLen = new int[n];
