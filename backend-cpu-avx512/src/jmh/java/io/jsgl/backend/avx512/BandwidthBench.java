@@ -4,11 +4,7 @@ import io.jsgl.cpu.kernels.WorkerPool;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import java.util.concurrent.TimeUnit;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -36,7 +32,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class BandwidthBench {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
 
     @Param({"1073741824", "8716288", "272269312"})
     public long bytes;
@@ -71,14 +66,7 @@ public class BandwidthBench {
         pool.run(c, (chunk, worker) -> {
             long from = n * chunk / c & ~255L;
             long to = chunk == c - 1 ? n : n * (chunk + 1) / c & ~255L;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (long o = from; o < to; o += 256) {
-                a0 = a0.add(FloatVector.fromMemorySegment(F, d, o, ByteOrder.LITTLE_ENDIAN));
-                a1 = a1.add(FloatVector.fromMemorySegment(F, d, o + 64, ByteOrder.LITTLE_ENDIAN));
-                a2 = a2.add(FloatVector.fromMemorySegment(F, d, o + 128, ByteOrder.LITTLE_ENDIAN));
-                a3 = a3.add(FloatVector.fromMemorySegment(F, d, o + 192, ByteOrder.LITTLE_ENDIAN));
-            }
-            sums[worker * 16] += a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+            sums[worker * 16] += io.jsgl.cpu.kernels.BandwidthProbe.sum(d, from, to);
         });
         return sums[0];
     }

@@ -11,11 +11,7 @@ import io.jsgl.spi.WeightUse;
 import io.jsgl.spi.op.LinearArgs;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import java.util.Arrays;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Kernel against ceiling, measured in alternating windows of about 50 ms: a GEMV window then a
@@ -27,7 +23,6 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code java ... io.jsgl.backend.avx512.PairedRatios [pairs [shapes...]]}.
  */
 public final class PairedRatios {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
 
     private PairedRatios() {}
 
@@ -99,14 +94,7 @@ public final class PairedRatios {
         pool.run(chunks, (chunk, worker) -> {
             long from = n * chunk / chunks & ~255L;
             long to = chunk == chunks - 1 ? n & ~255L : n * (chunk + 1) / chunks & ~255L;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (long o = from; o < to; o += 256) {
-                a0 = a0.add(FloatVector.fromMemorySegment(F, d, o, ByteOrder.LITTLE_ENDIAN));
-                a1 = a1.add(FloatVector.fromMemorySegment(F, d, o + 64, ByteOrder.LITTLE_ENDIAN));
-                a2 = a2.add(FloatVector.fromMemorySegment(F, d, o + 128, ByteOrder.LITTLE_ENDIAN));
-                a3 = a3.add(FloatVector.fromMemorySegment(F, d, o + 192, ByteOrder.LITTLE_ENDIAN));
-            }
-            sink[worker * 16] += a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+            sink[worker * 16] += io.jsgl.cpu.kernels.BandwidthProbe.sum(d, from, to);
         });
     }
 

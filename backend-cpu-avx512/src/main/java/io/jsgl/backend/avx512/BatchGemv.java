@@ -9,7 +9,6 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -158,36 +157,9 @@ final class BatchGemv implements ParallelTask {
         b7.intoArray(acc, 240);
     }
 
-    /** Row r of panel p from {@code acc[at ..]}; whole and partial panels kept small for the JIT. */
+    /** Row r of panel p from {@code acc[at ..]}. */
     private void store(int r, int p, float[] acc, int at) {
         int col = p * PANEL;
-        long o = outRow[r] + 4L * col;
-        if (n - col >= PANEL) storeWhole(o, col, acc, at);
-        else storePartial(o, col, n - col, acc, at);
-    }
-
-    private void storeWhole(long o, int col, float[] acc, int at) {
-        FloatVector lo = FloatVector.fromArray(F, acc, at);
-        FloatVector hi = FloatVector.fromArray(F, acc, at + 16);
-        if (bias != null) {
-            lo = lo.add(FloatVector.fromMemorySegment(F, bias, 4L * col, LE));
-            hi = hi.add(FloatVector.fromMemorySegment(F, bias, 4L * col + 64, LE));
-        }
-        lo.intoMemorySegment(out, o, LE);
-        hi.intoMemorySegment(out, o + 64, LE);
-    }
-
-    /** The last panel: padding rows must not spill into the next columns of a strided view. */
-    private void storePartial(long o, int col, int valid, float[] acc, int at) {
-        VectorMask<Float> m0 = F.indexInRange(0, valid);
-        VectorMask<Float> m1 = F.indexInRange(16, valid);
-        FloatVector lo = FloatVector.fromArray(F, acc, at);
-        FloatVector hi = FloatVector.fromArray(F, acc, at + 16);
-        if (bias != null) {
-            lo = lo.add(FloatVector.fromMemorySegment(F, bias, 4L * col, LE, m0));
-            hi = hi.add(FloatVector.fromMemorySegment(F, bias, 4L * col + 64, LE, m1));
-        }
-        lo.intoMemorySegment(out, o, LE, m0);
-        hi.intoMemorySegment(out, o + 64, LE, m1);
+        PanelStore.write(acc, at, out, outRow[r] + 4L * col, bias, 4L * col, n - col);
     }
 }

@@ -10,7 +10,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -264,45 +263,10 @@ final class Gemm implements ParallelTask {
         for (int r = 0; r < rowEnd; r++) accumulate(rowBase + t * MR + r, panel, kb == 0, ct, r * NR);
     }
 
-    /**
-     * The first k block adds the bias; later blocks add what the earlier ones stored. Whole and
-     * partial panels are separate small methods: a single larger one is past C2's inlining size,
-     * and as a standalone method C1 gives up on it ("out of virtual registers"), after which it
-     * never reaches C2 and its vector calls run uncompiled, which cost a third of GEMM speed.
-     */
+    /** The first k block adds the bias; later blocks add what the earlier ones stored. */
     private void accumulate(int row, int panel, boolean first, float[] ct, int at) {
         int col = panel * NR;
         long o = Tensors.at(outT, row, col);
-        if (n - col >= NR) accumulateWhole(o, col, first, ct, at);
-        else accumulatePartial(o, col, n - col, first, ct, at);
-    }
-
-    private void accumulateWhole(long o, int col, boolean first, float[] ct, int at) {
-        FloatVector lo = FloatVector.fromArray(F, ct, at);
-        FloatVector hi = FloatVector.fromArray(F, ct, at + 16);
-        MemorySegment add = first ? bias : out;
-        if (add != null) {
-            long ao = first ? 4L * col : o;
-            lo = lo.add(FloatVector.fromMemorySegment(F, add, ao, LE));
-            hi = hi.add(FloatVector.fromMemorySegment(F, add, ao + 64, LE));
-        }
-        lo.intoMemorySegment(out, o, LE);
-        hi.intoMemorySegment(out, o + 64, LE);
-    }
-
-    /** The last panel: padding rows must not spill into the next columns of a strided view. */
-    private void accumulatePartial(long o, int col, int valid, boolean first, float[] ct, int at) {
-        VectorMask<Float> m0 = F.indexInRange(0, valid);
-        VectorMask<Float> m1 = F.indexInRange(16, valid);
-        FloatVector lo = FloatVector.fromArray(F, ct, at);
-        FloatVector hi = FloatVector.fromArray(F, ct, at + 16);
-        MemorySegment add = first ? bias : out;
-        if (add != null) {
-            long ao = first ? 4L * col : o;
-            lo = lo.add(FloatVector.fromMemorySegment(F, add, ao, LE, m0));
-            hi = hi.add(FloatVector.fromMemorySegment(F, add, ao + 64, LE, m1));
-        }
-        lo.intoMemorySegment(out, o, LE, m0);
-        hi.intoMemorySegment(out, o + 64, LE, m1);
+        PanelStore.write(ct, at, out, o, first ? bias : out, first ? 4L * col : o, n - col);
     }
 }

@@ -9,7 +9,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -241,34 +240,9 @@ final class Gemv implements ParallelTask {
         return v.and(HIGH_HALF).reinterpretAsFloats();
     }
 
-    /**
-     * Writes row r of panel p from {@code acc[r*32 ..]}. The kernels park their accumulators in
-     * that array rather than passing vectors here: a vector handed to a method that is not inlined
-     * is boxed, and C2 then boxes the loop-carried accumulators on every step.
-     */
+    /** Writes row r of panel p from {@code acc[r*32 ..]}. */
     private void store(int r, int p, float[] acc) {
-        FloatVector lo = FloatVector.fromArray(F, acc, r * PackedWeight.PANEL);
-        FloatVector hi = FloatVector.fromArray(F, acc, r * PackedWeight.PANEL + 16);
         int col = p * PackedWeight.PANEL;
-        long o = outRow[r] + 4L * col;
-        int valid = n - col;
-        if (valid >= PackedWeight.PANEL) {
-            if (bias != null) {
-                lo = lo.add(FloatVector.fromMemorySegment(F, bias, 4L * col, LE));
-                hi = hi.add(FloatVector.fromMemorySegment(F, bias, 4L * col + 64, LE));
-            }
-            lo.intoMemorySegment(out, o, LE);
-            hi.intoMemorySegment(out, o + 64, LE);
-        } else {
-            // the last panel: padding rows must not spill into the next columns of a strided view
-            VectorMask<Float> m0 = F.indexInRange(0, valid);
-            VectorMask<Float> m1 = F.indexInRange(16, valid);
-            if (bias != null) {
-                lo = lo.add(FloatVector.fromMemorySegment(F, bias, 4L * col, LE, m0));
-                hi = hi.add(FloatVector.fromMemorySegment(F, bias, 4L * col + 64, LE, m1));
-            }
-            lo.intoMemorySegment(out, o, LE, m0);
-            hi.intoMemorySegment(out, o + 64, LE, m1);
-        }
+        PanelStore.write(acc, r * PackedWeight.PANEL, out, outRow[r] + 4L * col, bias, 4L * col, n - col);
     }
 }

@@ -44,7 +44,8 @@ public final class BandwidthProbe {
         }
     }
 
-    private static float sum(MemorySegment d, long from, long to) {
+    /** The probe's inner loop: a vector sum of bytes {@code [from, to)} (256-byte steps) as floats. */
+    public static float sum(MemorySegment d, long from, long to) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (long o = from; o < to; o += 256) {
             a0 = a0.add(FloatVector.fromMemorySegment(F, d, o, ByteOrder.LITTLE_ENDIAN));
