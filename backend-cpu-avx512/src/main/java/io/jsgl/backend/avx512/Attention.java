@@ -206,12 +206,7 @@ final class Attention implements ParallelTask {
         for (int mi = m0; mi < m1; mi++) {
             int row = b.qStart()[plan.members[mi]];
             for (int hh = 0; hh < group; hh++) {
-                int qi = (mi - m0) * group + hh;
-                MemorySegment.copy(qs, ValueLayout.JAVA_FLOAT, Tensors.at(qt, row, (kvHead * group + hh) * hd), sc.q, qi * hdp, hd);
-                Arrays.fill(sc.q, qi * hdp + hd, (qi + 1) * hdp, 0f);
-                Arrays.fill(sc.acc, qi * vdp, (qi + 1) * vdp, 0f);
-                sc.m[qi] = Float.NEGATIVE_INFINITY;
-                sc.l[qi] = 0f;
+                startQuery(sc, (mi - m0) * group + hh, row, kvHead * group + hh);
             }
         }
         for (int j0 = 0; j0 < shared; j0 += KB) {
@@ -229,6 +224,15 @@ final class Attention implements ParallelTask {
                 System.arraycopy(sc.acc, qi * vdp, stateAcc, st * vdp, vdp);
             }
         }
+    }
+
+    /** Query qi of the scratch: head {@code head} of {@code row}, zero-padded, with an empty softmax state. */
+    private void startQuery(Scratch sc, int qi, int row, int head) {
+        MemorySegment.copy(qs, ValueLayout.JAVA_FLOAT, Tensors.at(qt, row, head * hd), sc.q, qi * hdp, hd);
+        Arrays.fill(sc.q, qi * hdp + hd, (qi + 1) * hdp, 0f);
+        Arrays.fill(sc.acc, qi * vdp, (qi + 1) * vdp, 0f);
+        sc.m[qi] = Float.NEGATIVE_INFINITY;
+        sc.l[qi] = 0f;
     }
 
     private void storeRows(int from, int to) {
@@ -266,12 +270,7 @@ final class Attention implements ParallelTask {
         for (int i = i0; i < i1; i++) {
             int row = b.qStart()[s] + i;
             for (int hh = 0; hh < hpi; hh++) {
-                int qi = (i - i0) * hpi + hh;
-                MemorySegment.copy(qs, ValueLayout.JAVA_FLOAT, Tensors.at(qt, row, (h0 + hh) * hd), sc.q, qi * hdp, hd);
-                Arrays.fill(sc.q, qi * hdp + hd, (qi + 1) * hdp, 0f);
-                Arrays.fill(sc.acc, qi * vdp, (qi + 1) * vdp, 0f);
-                sc.m[qi] = Float.NEGATIVE_INFINITY;
-                sc.l[qi] = 0f;
+                startQuery(sc, (i - i0) * hpi + hh, row, h0 + hh);
             }
         }
 

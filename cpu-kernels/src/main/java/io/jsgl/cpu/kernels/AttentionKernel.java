@@ -310,6 +310,40 @@ public final class AttentionKernel {
         }
     }
 
+    /** Query head columns {@code [col, col+hd)} of {@code row}, pre-scaled, into pair {@code pair}'s zero-padded slot. */
+    private static void loadQuery(MemorySegment qs, Tensor qt, int row, int col, int hd, int hdPad, float scale, float[] q,
+                                  int pair) {
+        long qo = Views.at(qt, row, col);
+        for (int d = 0; d < hd; d++) q[pair * hdPad + d] = qs.get(FLOAT, qo + 4L * d) * scale;
+        for (int d = hd; d < hdPad; d++) q[pair * hdPad + d] = 0f;
+    }
+
+    /**
+     * Keys {@code table[from .. from+jn)} of KV head g into one block: K transposed to {@code [d][KB]}
+     * (or, for direct scoring, row-major {@code [KB][hdPad]}), V widened to {@code [KB][vdPad]};
+     * rows past jn are zero.
+     */
+    private static void loadBlock(MemorySegment kc, MemorySegment vc, DType dt, CpuKvCache cache, int[] table, int from,
+                                  int jn, int g, int hd, int vd, int hdPad, int vdPad, boolean direct, float[] kT,
+                                  float[] vB) {
+        for (int jj = 0; jj < KB; jj++) {
+            if (jj < jn) {
+                long slot = table[from + jj];
+                if (direct) {
+                    widen(kc, dt, slot * cache.kRow + (long) g * hd, kT, jj * hdPad, hd);
+                    if (hdPad > hd) java.util.Arrays.fill(kT, jj * hdPad + hd, jj * hdPad + hdPad, 0f);
+                } else {
+                    transposeKey(kc, dt, slot * cache.kRow + (long) g * hd, hd, kT, jj);
+                }
+                widen(vc, dt, slot * cache.vRow + (long) g * vd, vB, jj * vdPad, vd);
+            } else {
+                if (direct) java.util.Arrays.fill(kT, jj * hdPad, jj * hdPad + hdPad, 0f);
+                else for (int d = 0; d < hd; d++) kT[d * KB + jj] = 0f;
+                java.util.Arrays.fill(vB, jj * vdPad, jj * vdPad + vdPad, 0f);
+            }
+        }
+    }
+
     /** The plan of this call and where its shared pass leaves each row's softmax state. */
     private record Shared(SharedPrefixPlan plan, float[] m, float[] l, float[] acc, int heads) {}
 
@@ -337,10 +371,7 @@ public final class AttentionKernel {
         for (int mi = m0; mi < m1; mi++) {
             int row = b.qStart()[plan.members[mi]];
             for (int hh = 0; hh < group; hh++) {
-                int pair = (mi - m0) * group + hh;
-                long qo = Views.at(a.q(), row, (g * group + hh) * hd);
-                for (int d = 0; d < hd; d++) q[pair * hdPad + d] = qs.get(FLOAT, qo + 4L * d) * scale;
-                for (int d = hd; d < hdPad; d++) q[pair * hdPad + d] = 0f;
+                loadQuery(qs, a.q(), row, (g * group + hh) * hd, hd, hdPad, scale, q, (mi - m0) * group + hh);
             }
         }
         java.util.Arrays.fill(m, 0, pairs, Float.NEGATIVE_INFINITY);
@@ -350,22 +381,7 @@ public final class AttentionKernel {
         int[] table = b.slotTable();
         for (int j0 = 0; j0 < keys; j0 += KB) {
             int jn = Math.min(KB, keys - j0);
-            for (int jj = 0; jj < KB; jj++) {
-                if (jj < jn) {
-                    long slot = table[slotBase + j0 + jj];
-                    if (direct) {
-                        widen(kc, dt, slot * cache.kRow + (long) g * hd, kT, jj * hdPad, hd);
-                        if (hdPad > hd) java.util.Arrays.fill(kT, jj * hdPad + hd, jj * hdPad + hdPad, 0f);
-                    } else {
-                        transposeKey(kc, dt, slot * cache.kRow + (long) g * hd, hd, kT, jj);
-                    }
-                    widen(vc, dt, slot * cache.vRow + (long) g * vd, vB, jj * vdPad, vd);
-                } else {
-                    if (direct) java.util.Arrays.fill(kT, jj * hdPad, jj * hdPad + hdPad, 0f);
-                    else for (int d = 0; d < hd; d++) kT[d * KB + jj] = 0f;
-                    java.util.Arrays.fill(vB, jj * vdPad, jj * vdPad + vdPad, 0f);
-                }
-            }
+            loadBlock(kc, vc, dt, cache, table, slotBase + j0, jn, g, hd, vd, hdPad, vdPad, direct, kT, vB);
             for (int pair = 0; pair < pairs; pair++) {
                 if (direct) pairUpdateDirect(q, pair, hd, kT, hdPad, cap, 0, jn, m, l, p, acc, vdPad, vB);
                 else pairUpdate(q, pair, hd, kT, cap, 0, jn, m, l, p, acc, vdPad, vB);
@@ -419,10 +435,7 @@ public final class AttentionKernel {
         for (int i = i0; i < i1; i++) {
             int row = b.qStart()[s] + i;
             for (int hh = 0; hh < group; hh++) {
-                int pair = (i - i0) * group + hh;
-                long qo = Views.at(qt, row, (g * group + hh) * hd);
-                for (int d = 0; d < hd; d++) q[pair * hdPad + d] = qs.get(FLOAT, qo + 4L * d) * scale;
-                for (int d = hd; d < hdPad; d++) q[pair * hdPad + d] = 0f;
+                loadQuery(qs, qt, row, (g * group + hh) * hd, hd, hdPad, scale, q, (i - i0) * group + hh);
             }
         }
         java.util.Arrays.fill(m, 0, pairs, Float.NEGATIVE_INFINITY);
@@ -443,25 +456,9 @@ public final class AttentionKernel {
         }
         int slotBase = b.slotStart()[s];
         int[] table = b.slotTable();
-        int kRow = cache.kRow;
-        int vRow = cache.vRow;
         for (int j0 = jStart; j0 <= posLast; j0 += KB) {
             int jn = Math.min(KB, posLast + 1 - j0);
-            // K block transposed to [d][16], V block widened to [16][vdPad]
-            for (int jj = 0; jj < KB; jj++) {
-                if (jj < jn) {
-                    long slot = table[slotBase + j0 + jj];
-                    if (direct) {
-                        widen(kc, dt, slot * kRow + (long) g * hd, kT, jj * hdPad, hd);
-                        if (hdPad > hd) java.util.Arrays.fill(kT, jj * hdPad + hd, jj * hdPad + hdPad, 0f);
-                    } else transposeKey(kc, dt, slot * kRow + (long) g * hd, hd, kT, jj);
-                    widen(vc, dt, slot * vRow + (long) g * vd, vB, jj * vdPad, vd);
-                } else {
-                    if (direct) java.util.Arrays.fill(kT, jj * hdPad, jj * hdPad + hdPad, 0f);
-                    else for (int d = 0; d < hd; d++) kT[d * KB + jj] = 0f;
-                    java.util.Arrays.fill(vB, jj * vdPad, jj * vdPad + vdPad, 0f);
-                }
-            }
+            loadBlock(kc, vc, dt, cache, table, slotBase + j0, jn, g, hd, vd, hdPad, vdPad, direct, kT, vB);
             // rows before position j0 see none of this block; rows ascend in position
             int iFirst = Math.max(i0, j0 - b.position(s, 0));
             for (int i = iFirst; i < i1; i++) {
