@@ -81,69 +81,54 @@ final class Gemv {
         MemorySegment data = w.data;
         int kInner = lay.kInner();
         int kBlocks = lay.paddedK() / lay.kBlock();
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        // Four streams, one per quarter of the K blocks: a single sequential stream leaves DRAM
-        // bandwidth unused (the widen and FMA uops waiting on a missing line fill the scheduler
-        // before enough lines are in flight); on 2 cores, 1 stream ~19 GB/s, 4 streams ~25 GB/s.
-        int q = kBlocks / 4;
-        long strideK2 = 2 * lay.strideK();
+        // Two streams, one per half of the K blocks, with one accumulator per (stream, line half,
+        // K parity), so no FMA waits on another of the same pass: a single stream, or FMA chains
+        // four deep, fill the scheduler with uops waiting on a missing line before enough lines
+        // are in flight. Four streams in one loop exceed C2's inlining node budget, and the vector
+        // calls it then leaves out allocate.
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int half = kBlocks / 2;
+        long second = 2L * half * lay.strideK();
         int kBlock = lay.kBlock();
-        for (int t = 0; t < q; t++) {
-            long s0 = 2 * (nb * lay.strideN() + (long) t * lay.strideK());
-            long s1 = s0 + q * strideK2, s2 = s1 + q * strideK2, s3 = s2 + q * strideK2;
-            int x0k = xo + t * kBlock, x1k = x0k + q * kBlock, x2k = x1k + q * kBlock, x3k = x2k + q * kBlock;
+        int secondK = half * kBlock;
+        long s0 = 2 * nb * lay.strideN();
+        for (int t = 0; t < half; t++) {
+            long st = s0 + 2 * t * lay.strideK();
+            int xt = xo + t * kBlock;
             for (int kk = 0; kk < kInner; kk++) {
-                long o = kk * 128L;
-                IntVector p0 = IntVector.fromMemorySegment(I, data, s0 + o, LE);
-                IntVector p1 = IntVector.fromMemorySegment(I, data, s0 + o + 64, LE);
-                IntVector r0 = IntVector.fromMemorySegment(I, data, s1 + o, LE);
-                IntVector r1 = IntVector.fromMemorySegment(I, data, s1 + o + 64, LE);
-                FloatVector x0 = FloatVector.broadcast(F, x[x0k + 2 * kk]);
-                FloatVector x1 = FloatVector.broadcast(F, x[x0k + 2 * kk + 1]);
-                FloatVector y0 = FloatVector.broadcast(F, x[x1k + 2 * kk]);
-                FloatVector y1 = FloatVector.broadcast(F, x[x1k + 2 * kk + 1]);
-                a0 = p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a0);
-                a1 = p0.and(0xffff0000).reinterpretAsFloats().fma(x1, a1);
-                a2 = p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a2);
-                a3 = p1.and(0xffff0000).reinterpretAsFloats().fma(x1, a3);
-                a0 = r0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(y0, a0);
-                a1 = r0.and(0xffff0000).reinterpretAsFloats().fma(y1, a1);
-                a2 = r1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(y0, a2);
-                a3 = r1.and(0xffff0000).reinterpretAsFloats().fma(y1, a3);
-                IntVector u0 = IntVector.fromMemorySegment(I, data, s2 + o, LE);
-                IntVector u1 = IntVector.fromMemorySegment(I, data, s2 + o + 64, LE);
-                IntVector v0 = IntVector.fromMemorySegment(I, data, s3 + o, LE);
-                IntVector v1 = IntVector.fromMemorySegment(I, data, s3 + o + 64, LE);
-                FloatVector z0 = FloatVector.broadcast(F, x[x2k + 2 * kk]);
-                FloatVector z1 = FloatVector.broadcast(F, x[x2k + 2 * kk + 1]);
-                FloatVector w0 = FloatVector.broadcast(F, x[x3k + 2 * kk]);
-                FloatVector w1 = FloatVector.broadcast(F, x[x3k + 2 * kk + 1]);
-                a0 = u0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(z0, a0);
-                a1 = u0.and(0xffff0000).reinterpretAsFloats().fma(z1, a1);
-                a2 = u1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(z0, a2);
-                a3 = u1.and(0xffff0000).reinterpretAsFloats().fma(z1, a3);
-                a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(w0, a0);
-                a1 = v0.and(0xffff0000).reinterpretAsFloats().fma(w1, a1);
-                a2 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(w0, a2);
-                a3 = v1.and(0xffff0000).reinterpretAsFloats().fma(w1, a3);
-            }
-        }
-        for (int kb = 4 * q; kb < kBlocks; kb++) { // K blocks past the last whole quarter
-            long base = 2 * (nb * lay.strideN() + kb * lay.strideK());
-            int k0 = xo + kb * lay.kBlock();
-            for (int kk = 0; kk < kInner; kk++) {
-                long o = base + kk * 128L;
+                long o = st + kk * 128L;
+                int k = xt + 2 * kk;
                 IntVector p0 = IntVector.fromMemorySegment(I, data, o, LE);
                 IntVector p1 = IntVector.fromMemorySegment(I, data, o + 64, LE);
+                IntVector r0 = IntVector.fromMemorySegment(I, data, o + second, LE);
+                IntVector r1 = IntVector.fromMemorySegment(I, data, o + second + 64, LE);
+                FloatVector x0 = FloatVector.broadcast(F, x[k]);
+                FloatVector x1 = FloatVector.broadcast(F, x[k + 1]);
+                FloatVector y0 = FloatVector.broadcast(F, x[k + secondK]);
+                FloatVector y1 = FloatVector.broadcast(F, x[k + secondK + 1]);
+                a0 = low(p0).fma(x0, a0);
+                a1 = high(p0).fma(x1, a1);
+                a2 = low(p1).fma(x0, a2);
+                a3 = high(p1).fma(x1, a3);
+                b0 = low(r0).fma(y0, b0);
+                b1 = high(r0).fma(y1, b1);
+                b2 = low(r1).fma(y0, b2);
+                b3 = high(r1).fma(y1, b3);
+            }
+        }
+        if (kBlocks % 2 != 0) { // the K block past the last whole half
+            long base = s0 + 2 * second;
+            int k0 = xo + 2 * secondK;
+            for (int kk = 0; kk < kInner; kk++) {
+                IntVector p0 = IntVector.fromMemorySegment(I, data, base + kk * 128L, LE);
+                IntVector p1 = IntVector.fromMemorySegment(I, data, base + kk * 128L + 64, LE);
                 FloatVector x0 = FloatVector.broadcast(F, x[k0 + 2 * kk]);
                 FloatVector x1 = FloatVector.broadcast(F, x[k0 + 2 * kk + 1]);
-                a0 = p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a0);
-                a1 = p0.and(0xffff0000).reinterpretAsFloats().fma(x1, a1);
-                a2 = p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a2);
-                a3 = p1.and(0xffff0000).reinterpretAsFloats().fma(x1, a3);
+                a0 = low(p0).fma(x0, a0);
+                a1 = high(p0).fma(x1, a1);
+                a2 = low(p1).fma(x0, a2);
+                a3 = high(p1).fma(x1, a3);
             }
         }
         int n0 = nb * 32;
@@ -151,10 +136,20 @@ final class Gemv {
             int n = n0 + 16 * h;
             if (n >= w.n) break;
             VectorMask<Float> mask = F.indexInRange(n, w.n);
-            FloatVector y = h == 0 ? a0.add(a1) : a2.add(a3);
+            FloatVector y = h == 0 ? a0.add(a1).add(b0.add(b1)) : a2.add(a3).add(b2.add(b3));
             if (bias != null) y = y.add(FloatVector.fromMemorySegment(F, bias, 4L * n, LE, mask));
             y.intoMemorySegment(out, outRow + 4L * n, LE, mask);
         }
+    }
+
+    /** The even-K halves of a line of K pairs, as floats. */
+    private static FloatVector low(IntVector pairs) {
+        return pairs.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** The odd-K halves. */
+    private static FloatVector high(IntVector pairs) {
+        return pairs.and(0xffff0000).reinterpretAsFloats();
     }
 
     /** {@link #bf16Block32} for int8 (BA16a32b4a): 4 K values per lane, 8 accumulators. */

@@ -113,6 +113,37 @@ class AttentionTest {
         }
     }
 
+    /**
+     * One decode row with a single KV head has one chunk for two threads, so the shared kernel
+     * splits its 600+ keys into parts (flash-decoding) and merges their softmax states; the parts'
+     * borders fall inside and between key blocks, and the window starts mid-context.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("mqaVariants")
+    void decodeSplitsLongContextAcrossThreads(Variant v) {
+        double tol = v.kv == DType.F32 ? 2e-5 : v.kv == DType.F16 ? 2e-3 : Harness.BF16_TOL;
+        try (Harness h = new Harness(v.label.hashCode() + 13, java.util.Map.of("amx.attention-min-rows", "100000"))) {
+            KvCacheSpec spec = new KvCacheSpec(2, 1024, v.kvHeads, v.hd, v.vd, v.kv);
+            KvCache refCache = h.ref.allocateKvCache(spec);
+            KvCache amxCache = h.amx.allocateKvCache(spec);
+            int[] slots = new int[700];
+            for (int i = 0; i < slots.length; i++) slots[i] = (i * 5 + 11) % 1024;
+            step(h, v, refCache, amxCache, tol, new int[][] {slots}, new int[] {601}, new int[] {601}, "prefill");
+            for (int t = 602; t <= 604; t++) {
+                step(h, v, refCache, amxCache, tol, new int[][] {slots}, new int[] {t}, new int[] {1}, "decode at " + t);
+            }
+            refCache.close();
+            amxCache.close();
+        }
+    }
+
+    static Stream<Arguments> mqaVariants() {
+        return Stream.of(
+                new Variant("mqa-f32", 4, 1, 64, 64, 0, 0, DType.F32),
+                new Variant("mqa-window-softcap-bf16kv", 4, 1, 64, 64, 200, 30f, DType.BF16),
+                new Variant("mqa-vd-differs-f16kv", 2, 1, 40, 24, 0, 0, DType.F16)).map(Arguments::of);
+    }
+
     /** A mixed batch: a 300-row prefill over 3 query blocks with a 40-token cached prefix, next to decodes. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")

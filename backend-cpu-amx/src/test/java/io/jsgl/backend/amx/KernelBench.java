@@ -22,8 +22,8 @@ public final class KernelBench {
         int h = 896;
         try (var b = (AmxBackend) new AmxBackendProvider().create(new BackendOptions(threads, Map.of("amx.warmup-ms", "0")));
              Arena arena = Arena.ofShared()) {
-            HostBuffer xb = (HostBuffer) b.allocate(4L * rows * 4864);
-            HostBuffer yb = (HostBuffer) b.allocate(4L * rows * 4864);
+            HostBuffer xb = (HostBuffer) b.allocate(4L * Math.max(rows, 2) * 4864); // the GEMV output is 9728 wide
+            HostBuffer yb = (HostBuffer) b.allocate(4L * Math.max(rows, 2) * 4864);
             MemorySegment bf = arena.allocate(2L * rows * 4864, 64);
             for (long i = 0; i < rows * 4864L; i++) xb.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (float) Math.sin(i));
             time("Convert.f32ToBf16 " + rows + "x" + h, () -> {

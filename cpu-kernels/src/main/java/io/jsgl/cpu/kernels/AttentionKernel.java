@@ -42,6 +42,10 @@ public final class AttentionKernel {
     private float[] stateM = new float[0];
     private float[] stateL = new float[0];
     private float[] stateAcc = new float[0];
+    /** Split decode: each part's unnormalized softmax state, [chunk][part][pair] (acc: x vdPad). */
+    private float[] partM = new float[0];
+    private float[] partL = new float[0];
+    private float[] partAcc = new float[0];
 
     private static final class Scratch {
         float[] kT = new float[0];
@@ -127,13 +131,75 @@ public final class AttentionKernel {
             }
         }
         Shared sh = shared;
-        int chunks = count;
-        pool.run(chunks, (ch, worker) -> {
-            int s = seqOf[ch];
-            int i0 = startOf[ch];
+        int split = shared == null ? decodeSplit(b, count) : 1;
+        Parts parts = null;
+        if (split > 1) {
+            int vdPad = (a.vHeadDim() + B - 1) / B * B;
+            int states = count * split * group;
+            if (partM.length < states) {
+                partM = new float[states];
+                partL = new float[states];
+            }
+            if (partAcc.length < states * vdPad) partAcc = new float[states * vdPad];
+            parts = new Parts(split, partM, partL, partAcc);
+        }
+        Parts ps = parts;
+        pool.run(count * split, (ch, worker) -> {
+            int c0 = ch / split;
+            int s = seqOf[c0];
+            int i0 = startOf[c0];
             int i1 = Math.min(b.qLen()[s], i0 + ROW_BLOCK);
-            chunk(a, b, cache, dt, kc, vc, qs, os, s, headOf[ch], group, i0, i1, scratch[worker], sh);
+            chunk(a, b, cache, dt, kc, vc, qs, os, s, headOf[c0], group, i0, i1, scratch[worker], sh, ps, ch);
         });
+        if (ps != null) {
+            pool.run(count, (c0, worker) -> combine(a, b, os, ps, c0, seqOf[c0], headOf[c0], group));
+        }
+    }
+
+    /**
+     * Parts to split each chunk's keys into when every chunk is one decode row and there are too
+     * few chunks for the threads (one sequence has only {@code kvHeads} of them): flash-decoding,
+     * each part at least two key blocks long, merged by {@link #combine}.
+     */
+    private int decodeSplit(AttentionBatch b, int count) {
+        int threads = pool.threads();
+        if (threads == 1 || count >= threads) return 1;
+        int maxKeys = 0;
+        for (int s = 0; s < b.sequences(); s++) {
+            if (b.qLen()[s] != 1) return 1;
+            maxKeys = Math.max(maxKeys, b.position(s, 0) + 1);
+        }
+        int split = Math.min(ceilDiv(2 * threads, count), maxKeys / (2 * KB));
+        return Math.max(1, Math.min(split, WorkerPool.MAX_CHUNKS / count));
+    }
+
+    /** Where the parts of a split decode leave their state. */
+    private record Parts(int split, float[] m, float[] l, float[] acc) {}
+
+    /** Merges the parts of decode chunk {@code c0} (sequence s, KV head g) and writes its heads' output. */
+    private static void combine(AttentionArgs a, AttentionBatch b, MemorySegment os, Parts ps, int c0, int s, int g,
+                                int group) {
+        int vd = a.vHeadDim();
+        int vdPad = (vd + B - 1) / B * B;
+        int row = b.qStart()[s];
+        for (int hh = 0; hh < group; hh++) {
+            float mx = Float.NEGATIVE_INFINITY;
+            for (int part = 0; part < ps.split; part++) mx = Math.max(mx, ps.m[(c0 * ps.split + part) * group + hh]);
+            float sum = 0f;
+            long oo = Views.at(a.out(), row, (g * group + hh) * vd);
+            for (int dv = 0; dv < vd; dv += B) {
+                FloatVector o = FloatVector.zero(F);
+                sum = 0f;
+                for (int part = 0; part < ps.split; part++) {
+                    int st = (c0 * ps.split + part) * group + hh;
+                    if (ps.m[st] == Float.NEGATIVE_INFINITY) continue; // a part with no visible key
+                    float w = (float) Math.exp(ps.m[st] - mx);
+                    sum += ps.l[st] * w;
+                    o = FloatVector.fromArray(F, ps.acc, st * vdPad + dv).fma(FloatVector.broadcast(F, w), o);
+                }
+                o.mul(1f / sum).intoMemorySegment(os, oo + 4L * dv, LE, F.indexInRange(dv, vd));
+            }
+        }
     }
 
     private static int ceilDiv(int a, int b) {
@@ -410,7 +476,7 @@ public final class AttentionKernel {
 
     private static void chunk(AttentionArgs a, AttentionBatch b, CpuKvCache cache, DType dt, MemorySegment kc,
                               MemorySegment vc, MemorySegment qs, MemorySegment os, int s, int g, int group,
-                              int i0, int i1, Scratch w, Shared shared) {
+                              int i0, int i1, Scratch w, Shared shared, Parts parts, int ch) {
         int hd = a.headDim();
         int vd = a.vHeadDim();
         int vdPad = (vd + B - 1) / B * B;
@@ -454,10 +520,16 @@ public final class AttentionKernel {
             }
             jStart = sharedKeys;
         }
+        int jEnd = posLast + 1;
+        if (parts != null) { // this chunk's part of the keys, in whole blocks
+            int per = ceilDiv(ceilDiv(jEnd - jStart, KB), parts.split) * KB;
+            jStart += (ch % parts.split) * per;
+            jEnd = Math.min(jEnd, jStart + per);
+        }
         int slotBase = b.slotStart()[s];
         int[] table = b.slotTable();
-        for (int j0 = jStart; j0 <= posLast; j0 += KB) {
-            int jn = Math.min(KB, posLast + 1 - j0);
+        for (int j0 = jStart; j0 < jEnd; j0 += KB) {
+            int jn = Math.min(KB, jEnd - j0);
             loadBlock(kc, vc, dt, cache, table, slotBase + j0, jn, g, hd, vd, hdPad, vdPad, direct, kT, vB);
             // rows before position j0 see none of this block; rows ascend in position
             int iFirst = Math.max(i0, j0 - b.position(s, 0));
@@ -474,6 +546,15 @@ public final class AttentionKernel {
                     else pairUpdate(q, pair, hd, kT, cap, lo, hi, m, l, p, acc, vdPad, vB);
                 }
             }
+        }
+        if (parts != null) { // a decode row: pairs are its group's heads
+            for (int hh = 0; hh < group; hh++) {
+                int st = ch * group + hh;
+                parts.m[st] = m[hh];
+                parts.l[st] = l[hh];
+                System.arraycopy(acc, hh * vdPad, parts.acc, st * vdPad, vdPad);
+            }
+            return;
         }
         Tensor ot = a.out();
         for (int i = i0; i < i1; i++) {
