@@ -53,13 +53,14 @@ final class AmxBackend implements Backend {
         this.descriptor = descriptor;
         this.config = config;
         this.pool = new WorkerPool(config.threads(), config.spinNanos(), "jsgl-amx-worker");
-        this.dnnl = new DnnlMatmul(config.threads(), config.nSlice(), config.sliceMinBytes(), config.javaGemm() ? pool : null);
+        this.dnnl = new DnnlMatmul(config.threads(), config.nSlice(), config.sliceMinBytes(), config.javaGemm() ? pool : null,
+                config.mChunk());
         this.linear = new Linear(pool, dnnl, config.gemvMaxRows());
         this.packer = new WeightPacker(pool, dnnl, config.int8());
         this.elementwise = new Elementwise(pool);
         this.rope = new RopeKernel(pool);
         this.attention = new AttentionKernel(pool);
-        this.dnnlAttention = new DnnlAttention(pool, dnnl, attention, config.attentionMinRows());
+        this.dnnlAttention = new DnnlAttention(pool, dnnl, attention, config.attentionMinRows(), config.javaGemm());
         this.moe = new Moe(linear, elementwise, pool);
         this.profile = new OpProfile(config.profile());
         linear.profile(profile);

@@ -24,6 +24,8 @@ import java.util.Locale;
  *       {@code java}: wide prefill matmuls (bf16 and int8) run as single-threaded oneDNN calls, one per slice of
  *       {@code amx.n-slice} columns (256 when 0), spread over the backend's Java workers, so no OpenMP team
  *       competes with them;</li>
+ *   <li>{@code amx.m-chunk}: with the Java driver, rows of M per oneDNN call (default 0 = all), so that a
+ *       worker's weight slice stays in its L2 while the rows pass over it;</li>
  *   <li>{@code amx.spin-us}: how long idle Java workers spin before parking (default 50);</li>
  *   <li>{@code amx.verbose}: oneDNN verbosity (as {@code ONEDNN_VERBOSE}: 0, 1, 2);</li>
  *   <li>{@code amx.profile}: {@code true} prints wall time per op family when the backend closes;</li>
@@ -32,7 +34,7 @@ import java.util.Locale;
  */
 record AmxConfig(int threads, boolean int8, String maxIsa, int gemvMaxRows, long spinNanos, int verbose,
                  boolean profile, long warmupMillis, int attentionMinRows, int nSlice, long sliceMinBytes,
-                 boolean javaGemm) {
+                 boolean javaGemm, int mChunk) {
 
     static final String W8A8 = "w8a8_int8";
 
@@ -52,12 +54,14 @@ record AmxConfig(int threads, boolean int8, String maxIsa, int gemvMaxRows, long
         long warmup = Long.parseLong(o.property("amx.warmup-ms", "1000").trim());
         int attnMin = Integer.parseInt(o.property("amx.attention-min-rows", "16").trim());
         int nSlice = Integer.parseInt(o.property("amx.n-slice", "0").trim());
-        long sliceMin = Long.parseLong(o.property("amx.slice-min-kib", "8192").trim()) * 1024;
         String driver = o.property("amx.gemm-driver", "omp").trim().toLowerCase(Locale.ROOT);
         if (!driver.equals("omp") && !driver.equals("java")) {
             throw new IllegalArgumentException("cpu-amx: amx.gemm-driver must be omp or java, not '" + driver + "'");
         }
+        boolean java = driver.equals("java");
+        long sliceMin = Long.parseLong(o.property("amx.slice-min-kib", java ? "1024" : "8192").trim()) * 1024;
+        int mChunk = Integer.parseInt(o.property("amx.m-chunk", "0").trim());
         return new AmxConfig(threads, int8, o.property("amx.max-isa", null), gemv, spin, verbose, profile, warmup,
-                attnMin, nSlice, sliceMin, driver.equals("java"));
+                attnMin, nSlice, sliceMin, java, mChunk);
     }
 }

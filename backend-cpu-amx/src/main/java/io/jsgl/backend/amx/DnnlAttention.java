@@ -71,6 +71,14 @@ final class DnnlAttention implements AutoCloseable {
     private final DnnlMatmul dnnl;
     private final AttentionKernel shared;
     private final int minRows;
+    /**
+     * Whether the products run as single-threaded oneDNN calls on the Java workers, one task per
+     * (KV head, query block) that also does its softmax, instead of batched calls on OpenMP with a
+     * parallel softmax between them (the Java GEMM driver's mode: no OpenMP team wakes, no barrier
+     * between the three phases, a task's scores stay in its core's L2).
+     */
+    private final boolean onWorkers;
+    private final Worker[] workers;
     private OpProfile profile = new OpProfile(false);
 
     private final Buf kBuf = new Buf();
@@ -96,11 +104,14 @@ final class DnnlAttention implements AutoCloseable {
 
     private final LinkedHashMap<Key, Prim> prims = new LinkedHashMap<>(64, 0.75f, true);
 
-    DnnlAttention(WorkerPool pool, DnnlMatmul dnnl, AttentionKernel shared, int minRows) {
+    DnnlAttention(WorkerPool pool, DnnlMatmul dnnl, AttentionKernel shared, int minRows, boolean onWorkers) {
         this.pool = pool;
         this.dnnl = dnnl;
         this.shared = shared;
         this.minRows = minRows <= 0 ? Integer.MAX_VALUE : minRows;
+        this.onWorkers = onWorkers;
+        this.workers = new Worker[pool.threads()];
+        for (int i = 0; i < workers.length; i++) workers[i] = new Worker();
     }
 
     void profile(OpProfile p) {
@@ -217,6 +228,12 @@ final class DnnlAttention implements AutoCloseable {
         gather(a, b, cache, s, jLo, tc, tPad, kb, vb);
         queries(a, b.qStart()[s], L, qb);
         profile.stop("attention.gather", t0);
+        if (onWorkers) {
+            long t1 = profile.start();
+            onWorkers(a, b, s, L, P, jLo, tPad, kb, vb, qb);
+            profile.stop("attention.tasks", t1);
+            return;
+        }
         int block = (int) Math.min(MAX_BLOCK, Math.max(16, SCORE_BUDGET / (4L * heads * tPad)));
         block = Math.min(block, L);
         MemorySegment sb = sBuf.get(4L * heads * block * tPad);
@@ -245,6 +262,80 @@ final class DnnlAttention implements AutoCloseable {
             pv.execute(pb, vb, os.asSlice(4L * out.index(b.qStart()[s] + i0, 0)));
             profile.stop("attention.pv", t3);
         }
+    }
+
+    /** One worker's score and probability buffers and its single-threaded primitives. */
+    private static final class Worker {
+        final Buf scores = new Buf();
+        final Buf probs = new Buf();
+        final LinkedHashMap<Key, Prim> prims = new LinkedHashMap<>(16, 0.75f, true);
+
+        void close() {
+            for (Prim p : prims.values()) p.close();
+            prims.clear();
+            scores.close();
+            probs.close();
+        }
+    }
+
+    /**
+     * The products and softmax of one sequence as tasks (KV head g, query block): each takes the
+     * block's {@code group} heads through S = Q K^T, the softmax and P V on one worker. Blocks are
+     * small enough for two tasks per worker; the latest blocks (the most keys) go first.
+     */
+    private void onWorkers(AttentionArgs a, AttentionBatch b, int s, int L, int P, int jLo, int tPad,
+                           MemorySegment kb, MemorySegment vb, MemorySegment qb) {
+        int kvh = a.kvHeads();
+        int group = a.heads() / kvh;
+        int hd = a.headDim();
+        int vd = a.vHeadDim();
+        int block = MAX_BLOCK;
+        while (block > 32 && (long) kvh * ((L + block - 1) / block) < 2L * pool.threads()) block /= 2;
+        int blocks = (L + block - 1) / block;
+        int blk = block;
+        MemorySegment os = Views.f32(a.out());
+        Tensor out = a.out();
+        int window = a.slidingWindow();
+        float cap = a.softCap();
+        pool.run(blocks * kvh, (c, worker) -> {
+            int bi = blocks - 1 - c / kvh;
+            int g = c % kvh;
+            int i0 = bi * blk;
+            int n = Math.min(blk, L - i0);
+            int tb = Math.min(tPad, roundUp(P + i0 + n - jLo, KEY_ALIGN));
+            Worker w = workers[worker];
+            MemorySegment sb = w.scores.get(4L * group * blk * tPad);
+            MemorySegment pb = w.probs.get(2L * group * blk * tPad);
+            workerPrim(w, new Key(2, new long[] {1, group, n, hd, tb},
+                    new long[] {(long) group * L * hd, (long) L * hd, hd, 1},
+                    new long[] {(long) tPad * hd, (long) tPad * hd, 1, hd},
+                    new long[] {(long) group * n * tb, (long) n * tb, tb, 1}))
+                    .execute(qb.asSlice(2L * ((long) g * group * L + i0) * hd), kb.asSlice(2L * g * tPad * hd), sb);
+            int off = P + i0 - jLo;
+            for (int r = 0; r < group * n; r++) softmaxRow(sb, pb, r, n, tb, off, window, cap);
+            workerPrim(w, new Key(3, new long[] {1, group, n, tb, vd},
+                    new long[] {(long) group * n * tb, (long) n * tb, tb, 1},
+                    new long[] {(long) tPad * vd, (long) tPad * vd, vd, 1},
+                    new long[] {(long) group * vd, vd, out.rowStride(), 1}))
+                    .execute(pb, vb.asSlice(2L * g * tPad * vd),
+                            os.asSlice(4L * (out.index(b.qStart()[s] + i0, 0) + (long) g * group * vd)));
+        });
+        Dnnl.ompSetNumThreads(dnnl.threads); // the caller ran tasks as worker 0
+    }
+
+    /** Worker {@code w}'s single-threaded primitive for {@code key}, created on that worker at first use. */
+    private Prim workerPrim(Worker w, Key key) {
+        Prim p = w.prims.get(key);
+        if (p == null) {
+            p = new Prim(key, 1);
+            w.prims.put(key, p);
+            if (w.prims.size() > MAX_PRIMITIVES) {
+                var eldest = w.prims.entrySet().iterator().next();
+                w.prims.remove(eldest.getKey());
+                eldest.getValue().close();
+            }
+        }
+        return p;
     }
 
     private static int roundUp(int x, int m) {
@@ -340,19 +431,23 @@ final class DnnlAttention implements AutoCloseable {
         int chunks = Views.chunks(rowCount, tb, 8_192, pool.threads());
         pool.run(chunks, (c, worker) -> {
             int r1 = Views.chunkStart(c + 1, chunks, rowCount);
-            for (int r = Views.chunkStart(c, chunks, rowCount); r < r1; r++) {
-                int i = r % n;
-                int last = off + i; // relative index of the row's own position
-                int hi = Math.min(tb, last + 1);
-                int lo = window > 0 ? Math.max(0, last - window + 1) : 0;
-                long so = 4L * r * tb;
-                long po = 2L * r * tb;
-                if (cap > 0) softCap(sb, so, lo, hi, cap);
-                float mx = rowMax(sb, so, lo, hi);
-                float sum = rowExp(sb, so, lo, hi, mx);
-                rowStore(sb, so, pb, po, lo, hi, tb, 1f / sum);
-            }
+            for (int r = Views.chunkStart(c, chunks, rowCount); r < r1; r++) softmaxRow(sb, pb, r, n, tb, off, window, cap);
         });
+    }
+
+    /** Row {@code r} (head {@code r / n}, query row {@code r % n}) of scores to bf16 probabilities. */
+    private static void softmaxRow(MemorySegment sb, MemorySegment pb, int r, int n, int tb, int off, int window,
+                                   float cap) {
+        int i = r % n;
+        int last = off + i; // relative index of the row's own position
+        int hi = Math.min(tb, last + 1);
+        int lo = window > 0 ? Math.max(0, last - window + 1) : 0;
+        long so = 4L * r * tb;
+        long po = 2L * r * tb;
+        if (cap > 0) softCap(sb, so, lo, hi, cap);
+        float mx = rowMax(sb, so, lo, hi);
+        float sum = rowExp(sb, so, lo, hi, mx);
+        rowStore(sb, so, pb, po, lo, hi, tb, 1f / sum);
     }
 
     private static void softCap(MemorySegment sb, long so, int lo, int hi, float cap) {
@@ -421,6 +516,7 @@ final class DnnlAttention implements AutoCloseable {
     String lastImplementation() {
         String impl = null;
         for (Prim p : prims.values()) impl = p.impl;
+        for (Worker w : workers) for (Prim p : w.prims.values()) impl = p.impl;
         return impl;
     }
 
@@ -458,10 +554,17 @@ final class DnnlAttention implements AutoCloseable {
         final MemorySegment dstMem;
         final Arena arena = Arena.ofShared();
         final MemorySegment args;
+        /** OpenMP threads it runs on: the backend's, or 1 for a worker's own. */
+        final int nthr;
 
         Prim(Key key) {
+            this(key, dnnl.threads);
+        }
+
+        Prim(Key key, int nthr) {
+            this.nthr = nthr;
             long[] d = key.dims;
-            Dnnl.ompSetNumThreads(dnnl.threads);
+            Dnnl.ompSetNumThreads(nthr);
             MemorySegment srcMd = Dnnl.mdStrides(new long[] {d[0], d[1], d[2], d[3]}, Dnnl.BF16, key.srcStrides);
             MemorySegment weiMd = Dnnl.mdStrides(new long[] {d[0], 1, d[3], d[4]}, Dnnl.BF16, key.weiStrides);
             MemorySegment dstMd = Dnnl.mdStrides(new long[] {d[0], d[1], d[2], d[4]}, Dnnl.F32, key.dstStrides);
@@ -490,7 +593,7 @@ final class DnnlAttention implements AutoCloseable {
             Dnnl.memorySetHandle(srcMem, src);
             Dnnl.memorySetHandle(weiMem, wei);
             Dnnl.memorySetHandle(dstMem, dst);
-            Dnnl.ompSetNumThreads(dnnl.threads);
+            Dnnl.ompSetNumThreads(nthr);
             Dnnl.execute(prim, dnnl.stream, 3, args);
         }
 
@@ -509,6 +612,7 @@ final class DnnlAttention implements AutoCloseable {
     public void close() {
         for (Prim p : prims.values()) p.close();
         prims.clear();
+        for (Worker w : workers) w.close();
         kBuf.close();
         vBuf.close();
         qBuf.close();

@@ -40,8 +40,12 @@ final class DnnlMatmul implements AutoCloseable {
      * single-threaded oneDNN calls on whole slices of N ({@code amx.gemm-driver=java}).
      */
     private final WorkerPool javaPool;
+    /** Java driver: rows of M per oneDNN call (0 = all), so a worker's weight slice stays in L2 across calls. */
+    private final int mChunk;
     /** Per call shape, one single-threaded primitive per Java worker (created on that worker). */
-    private final Map<PrimKey, Prim[]> workerPrims = new HashMap<>();
+    private final Map<PrimKey, WorkerPrims> workerPrims = new HashMap<>();
+
+    private record WorkerPrims(PrimKey key, Prim[] per) {}
 
     private record LayoutKey(MatKind kind, int k, int n) {}
 
@@ -57,11 +61,12 @@ final class DnnlMatmul implements AutoCloseable {
     private boolean closed;
 
     DnnlMatmul(int threads) {
-        this(threads, 0, Long.MAX_VALUE, null);
+        this(threads, 0, Long.MAX_VALUE, null, 0);
     }
 
-    DnnlMatmul(int threads, int nSlice, long sliceMinBytes, WorkerPool javaPool) {
+    DnnlMatmul(int threads, int nSlice, long sliceMinBytes, WorkerPool javaPool, int mChunk) {
         this.threads = threads;
+        this.mChunk = mChunk;
         this.nSlice = nSlice;
         this.sliceMinBytes = sliceMinBytes;
         this.javaPool = javaPool;
@@ -153,17 +158,24 @@ final class DnnlMatmul implements AutoCloseable {
         MemorySegment sliceMd = layout(w.kind, w.k, cols);
         long sliceBytes = (long) w.kind.bytes * w.layout.strideN() * (cols / w.layout.nBlock());
         if (javaPool != null) {
-            Prim[] per = workerPrims.computeIfAbsent(key, kk -> new Prim[javaPool.threads()]);
+            // a worker keeps its weight slice in L2 while it walks the rows in chunks of mChunk
+            int rows = mChunk > 0 ? Math.min(mChunk, m) : m;
+            int tail = m % rows;
+            WorkerPrims full = workerPrims(new PrimKey(w.kind, rows, w.k, cols, srcStride, dstStride, bias != null));
+            WorkerPrims last = tail == 0 ? full
+                    : workerPrims(new PrimKey(w.kind, tail, w.k, cols, srcStride, dstStride, bias != null));
+            long srcRowBytes = (long) w.kind.bytes * srcStride;
+            long dstRowBytes = 4L * dstStride;
             javaPool.run(w.n / cols, (s, worker) -> {
-                Prim p = per[worker];
-                if (p == null) {
-                    Dnnl.ompSetNumThreads(1); // this thread's OpenMP setting: oneDNN runs on it alone
-                    p = per[worker] = new Prim(key, sliceMd, 1);
-                }
                 long n0 = (long) s * cols;
-                p.execute(src, w.data.asSlice(s * sliceBytes, sliceBytes), dst.asSlice(4L * n0),
-                        bias == null ? null : bias.asSlice(4L * n0),
-                        w.scales == null ? null : w.scales.asSlice(4L * n0));
+                MemorySegment wSlice = w.data.asSlice(s * sliceBytes, sliceBytes);
+                MemorySegment bSlice = bias == null ? null : bias.asSlice(4L * n0);
+                MemorySegment sSlice = w.scales == null ? null : w.scales.asSlice(4L * n0);
+                for (int m0 = 0; m0 < m; m0 += rows) {
+                    Prim p = workerPrim(m - m0 >= rows ? full : last, worker, sliceMd);
+                    p.execute(src.asSlice(m0 * srcRowBytes), wSlice, dst.asSlice(m0 * dstRowBytes + 4L * n0),
+                            bSlice, sSlice);
+                }
             });
             Dnnl.ompSetNumThreads(threads); // the caller was worker 0
             return;
@@ -174,6 +186,20 @@ final class DnnlMatmul implements AutoCloseable {
                     bias == null ? null : bias.asSlice(4L * n0),
                     w.scales == null ? null : w.scales.asSlice(4L * n0));
         }
+    }
+
+    /** Worker {@code worker}'s single-threaded primitive of a shape, created on that worker at first use. */
+    private Prim workerPrim(WorkerPrims set, int worker, MemorySegment sliceMd) {
+        Prim p = set.per[worker];
+        if (p == null) {
+            Dnnl.ompSetNumThreads(1); // this thread's OpenMP setting: oneDNN runs on it alone
+            p = set.per[worker] = new Prim(set.key, sliceMd, 1);
+        }
+        return p;
+    }
+
+    private WorkerPrims workerPrims(PrimKey key) {
+        return workerPrims.computeIfAbsent(key, k -> new WorkerPrims(k, new Prim[javaPool.threads()]));
     }
 
     private Prim prim(PrimKey key, MemorySegment weightsMd) {
@@ -200,6 +226,11 @@ final class DnnlMatmul implements AutoCloseable {
      */
     int sliceColumns(PackedLinear w, int m) {
         int cols = nSlice > 0 || javaPool == null ? nSlice : 256;
+        if (javaPool != null && nSlice == 0 && w.layout != null) {
+            // a slice for every worker: halve down to one N block while there are fewer slices than workers
+            int nb = w.layout.nBlock();
+            while (w.n / cols < javaPool.threads() && cols / 2 >= nb && (cols / 2) % nb == 0) cols /= 2;
+        }
         // OpenMP-driven: bf16 only (int8 gate_up ran 2.8x slower in 1024-column slices than in one call)
         if (w.kind == MatKind.F32 || (w.kind == MatKind.S8 && javaPool == null)) return w.n;
         if (cols <= 0 || cols >= w.n || w.n % cols != 0 || m < 64 || w.layout == null) return w.n;
@@ -341,8 +372,8 @@ final class DnnlMatmul implements AutoCloseable {
         closed = true;
         for (Prim p : prims.values()) p.close();
         prims.clear();
-        for (Prim[] per : workerPrims.values()) {
-            for (Prim p : per) if (p != null) p.close();
+        for (WorkerPrims set : workerPrims.values()) {
+            for (Prim p : set.per) if (p != null) p.close();
         }
         workerPrims.clear();
         for (MemorySegment md : layouts.values()) Dnnl.mdDestroy(md);

@@ -148,7 +148,18 @@ class AttentionTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void longPrefillBesideDecodes(Variant v) {
-        try (Harness h = new Harness(v.label.hashCode() + 11)) {
+        longPrefillBesideDecodes(v, java.util.Map.of());
+    }
+
+    /** The same with the Java GEMM driver: the products run as (KV head, query block) tasks on the workers. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void longPrefillBesideDecodesOnWorkers(Variant v) {
+        longPrefillBesideDecodes(v, java.util.Map.of("amx.gemm-driver", "java"));
+    }
+
+    private static void longPrefillBesideDecodes(Variant v, java.util.Map<String, String> props) {
+        try (Harness h = new Harness(v.label.hashCode() + 11, props)) {
             KvCacheSpec spec = new KvCacheSpec(2, 512, v.kvHeads, v.hd, v.vd, v.kv);
             KvCache refCache = h.ref.allocateKvCache(spec);
             KvCache amxCache = h.amx.allocateKvCache(spec);

@@ -11,7 +11,6 @@ import io.jsgl.spi.Tensor;
 import io.jsgl.spi.Weight;
 import io.jsgl.spi.WeightUse;
 import io.jsgl.spi.host.Numerics;
-import io.jsgl.spi.op.AddArgs;
 import io.jsgl.spi.op.EmbeddingArgs;
 import io.jsgl.spi.op.GatherRowsArgs;
 import io.jsgl.spi.op.LinearArgs;
@@ -49,6 +48,8 @@ public final class DecoderModel implements AutoCloseable {
     private final Tensor residual;
     private final Tensor logits;
     private final Tensor finalHidden;
+    /** The residual stream of the rows that get logits, to which the last layer's output is added. */
+    private final Tensor finalResidual;
     private final EmbeddingArgs embed;
     private final List<Layer> layers = new ArrayList<>();
     private final GatherRowsArgs gatherFinal;
@@ -56,7 +57,7 @@ public final class DecoderModel implements AutoCloseable {
     private final LinearArgs lmHead;
     private final SoftCapArgs finalSoftCap;
     private final RmsNormArgs[] nextNorms;
-    private final AddArgs finalAdd;
+    private final GatherRowsArgs gatherFinalResidual;
 
     /** One layer: its blocks and the norms around them, in the order the layer issues them. */
     private record Layer(RmsNormArgs inputNorm, AttentionBlock attention, RmsNormArgs postAttention,
@@ -91,6 +92,7 @@ public final class DecoderModel implements AutoCloseable {
         Tensor mlpOut = tensor(t, h, DType.F32);
         Workspace ws = new Workspace(this::tensor, t);
         finalHidden = tensor(r, h, DType.F32);
+        finalResidual = tensor(r, h, DType.F32);
         logits = tensor(r, config.vocabSize(), DType.F32);
 
         embed = new EmbeddingArgs(embedding, ids, residual, config.embeddingScale());
@@ -123,9 +125,11 @@ public final class DecoderModel implements AutoCloseable {
         for (int i = 0; i + 1 < config.numLayers(); i++) {
             nextNorms[i] = new RmsNormArgs(mlpOut, residual, lw.get(i + 1).inputNorm(), eps, offset, h, normed);
         }
-        finalAdd = new AddArgs(mlpOut, residual, residual);
-        gatherFinal = new GatherRowsArgs(residual, logitRowIndices, finalHidden);
-        finalNorm = new RmsNormArgs(finalHidden, null, norm, eps, offset, h, finalHidden);
+        // the last layer's residual add is fused into the final norm, over the rows that get
+        // logits only: a prefill of 512 rows needs one
+        gatherFinal = new GatherRowsArgs(mlpOut, logitRowIndices, finalHidden);
+        gatherFinalResidual = new GatherRowsArgs(residual, logitRowIndices, finalResidual);
+        finalNorm = new RmsNormArgs(finalHidden, finalResidual, norm, eps, offset, h, finalHidden);
         lmHead = new LinearArgs(finalHidden, head, null, logits);
         finalSoftCap = config.finalLogitSoftcap() > 0 ? new SoftCapArgs(logits, config.finalLogitSoftcap()) : null;
     }
@@ -237,11 +241,10 @@ public final class DecoderModel implements AutoCloseable {
                 if (i + 1 < layers.size()) {
                     backend.rmsNorm(nextNorms[i], rows);
                     observe(observer, i + 1, residual, rows);
-                } else {
-                    backend.add(finalAdd, rows);
                 }
             }
             backend.gatherRows(gatherFinal, outRows);
+            backend.gatherRows(gatherFinalResidual, outRows);
             backend.rmsNorm(finalNorm, outRows);
             observe(observer, layers.size(), finalHidden, outRows);
             backend.linear(lmHead, outRows);
