@@ -16,9 +16,12 @@ import picocli.CommandLine.Option;
 /** SGLang's bench_one_batch: one static batch, prefill then decode, timed per step. */
 @Command(name = "bench-one-batch", description = "Time the prefill and decode of one static batch (SGLang's bench_one_batch).")
 final class BenchOneBatchCommand implements Callable<Integer> {
-    /** Enough rows that prefill takes the GEMM path (past the batch GEMV), so its JIT compile is not timed. */
-    private static final int WARMUP_INPUT = 128;
-    private static final int WARMUP_OUTPUT = 4;
+    /**
+     * As SGLang's bench_one_batch: the warm-up is the same batch at the same input length with at most
+     * this many decode steps, so nothing the timed run does is cold (on the JVM every kernel called
+     * once per forward pass, such as the embedding, is still interpreted after a shorter warm-up).
+     */
+    private static final int WARMUP_OUTPUT = 32;
 
     @Mixin ModelOptions model;
 
@@ -31,7 +34,7 @@ final class BenchOneBatchCommand implements Callable<Integer> {
     long probeBytes = BenchOneBatch.DEFAULT_PROBE_BYTES;
     @Option(names = "--profile-ops", description = "time every op (synchronizing after each) and print where prefill and decode go")
     boolean profileOps;
-    @Option(names = "--no-warmup", description = "skip the short untimed batch that otherwise runs first") boolean noWarmup;
+    @Option(names = "--no-warmup", description = "skip the untimed warm-up run (same batch and input length, at most 32 decode steps)") boolean noWarmup;
 
     @Override
     public Integer call() throws Exception {
@@ -40,8 +43,8 @@ final class BenchOneBatchCommand implements Callable<Integer> {
         try (var opened = model.openBackend(model.modelDir())) {
             Backend backend = profileOps ? new ProfilingBackend(opened.backend()) : opened.backend();
             int step = Math.max(batchSize, Math.min(maxStepTokens, batchSize * inputLen));
-            int warmupLen = Math.min(inputLen, WARMUP_INPUT) + WARMUP_OUTPUT;
-            var opts = new ModelLoadOptions(step, batchSize, 1 + batchSize * Math.max(inputLen + outputLen, warmupLen),
+            int warmupOutput = Math.min(WARMUP_OUTPUT, outputLen);
+            var opts = new ModelLoadOptions(step, batchSize, 1 + batchSize * (inputLen + outputLen),
                     EngineOptions.kvDtype(model.kvCacheDtype));
             long t0 = System.nanoTime();
             try (DecoderModel m = DecoderModel.load(model.modelDir(), backend, opts)) {
@@ -49,7 +52,7 @@ final class BenchOneBatchCommand implements Callable<Integer> {
                         backend.threads(), (System.nanoTime() - t0) / 1e9);
                 if (!noWarmup) {
                     // the warm-up's ops are not part of the profile: BenchOneBatch resets it after prefill
-                    new BenchOneBatch(m, batchSize, Math.min(inputLen, WARMUP_INPUT), WARMUP_OUTPUT).run(new java.io.PrintStream(
+                    new BenchOneBatch(m, batchSize, inputLen, warmupOutput).run(new java.io.PrintStream(
                             java.io.OutputStream.nullOutputStream()), seed + 1);
                 }
                 System.out.printf("Benchmark: batch_size=%d input_len=%d output_len=%d backend=%s%n", batchSize, inputLen,

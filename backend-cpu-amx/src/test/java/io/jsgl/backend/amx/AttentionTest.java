@@ -144,14 +144,14 @@ class AttentionTest {
                 new Variant("mqa-vd-differs-f16kv", 2, 1, 40, 24, 0, 0, DType.F16)).map(Arguments::of);
     }
 
-    /** A mixed batch: a 300-row prefill over 3 query blocks with a 40-token cached prefix, next to decodes. */
+    /** A mixed batch: a 300-row prefill over 3 query blocks with a 40-token cached prefix, next to decodes (OpenMP batched products). */
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void longPrefillBesideDecodes(Variant v) {
-        longPrefillBesideDecodes(v, java.util.Map.of());
+        longPrefillBesideDecodes(v, java.util.Map.of("amx.gemm-driver", "omp"));
     }
 
-    /** The same with the Java GEMM driver: the products run as (KV head, query block) tasks on the workers. */
+    /** The same with the Java GEMM driver (the default): the products run as (KV head, query block) tasks on the workers. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void longPrefillBesideDecodesOnWorkers(Variant v) {

@@ -24,32 +24,42 @@ public final class Convert {
     /** {@code n} values of {@code dtype} from {@code src} (element index {@code srcIndex}) to f32 at {@code dst} byte offset. */
     public static void toF32(MemorySegment src, DType dtype, long srcIndex, MemorySegment dst, long dstByte, int n,
                              float scale) {
-        int i = 0;
+        // one method per dtype: each gets its own JIT profile, so the f32 copies of weight loading
+        // do not leave an embedding's bf16 rows to an uncommon trap and a re-profiling run of
+        // interpreted vector code (150 ms for a 512-row lookup)
         switch (dtype) {
-            case F32 -> {
-                for (; i <= n - F.length(); i += F.length()) {
-                    FloatVector.fromMemorySegment(F, src, 4 * (srcIndex + i), LE).mul(scale)
-                            .intoMemorySegment(dst, dstByte + 4L * i, LE);
-                }
-                for (; i < n; i++) dst.set(FLOAT, dstByte + 4L * i, src.get(FLOAT, 4 * (srcIndex + i)) * scale);
-            }
-            case BF16 -> {
-                for (; i <= n - F.length(); i += F.length()) {
-                    ShortVector sv = ShortVector.fromMemorySegment(S, src, 2 * (srcIndex + i), LE);
-                    ((IntVector) sv.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
-                            .reinterpretAsFloats().mul(scale).intoMemorySegment(dst, dstByte + 4L * i, LE);
-                }
-                for (; i < n; i++) {
-                    float v = Float.intBitsToFloat((src.get(SHORT, 2 * (srcIndex + i)) & 0xffff) << 16);
-                    dst.set(FLOAT, dstByte + 4L * i, v * scale);
-                }
-            }
-            case F16 -> {
-                for (; i < n; i++) {
-                    dst.set(FLOAT, dstByte + 4L * i, Float.float16ToFloat(src.get(SHORT, 2 * (srcIndex + i))) * scale);
-                }
-            }
+            case F32 -> f32Scaled(src, srcIndex, dst, dstByte, n, scale);
+            case BF16 -> bf16ToF32(src, srcIndex, dst, dstByte, n, scale);
+            case F16 -> f16ToF32(src, srcIndex, dst, dstByte, n, scale);
             default -> throw new IllegalArgumentException("cannot read " + dtype + " as floats");
+        }
+    }
+
+    private static void f32Scaled(MemorySegment src, long srcIndex, MemorySegment dst, long dstByte, int n, float scale) {
+        int i = 0;
+        for (; i <= n - F.length(); i += F.length()) {
+            FloatVector.fromMemorySegment(F, src, 4 * (srcIndex + i), LE).mul(scale)
+                    .intoMemorySegment(dst, dstByte + 4L * i, LE);
+        }
+        for (; i < n; i++) dst.set(FLOAT, dstByte + 4L * i, src.get(FLOAT, 4 * (srcIndex + i)) * scale);
+    }
+
+    /**
+     * Scalar on purpose: it serves the embedding, called once per forward pass, and Vector API code
+     * stays slow (boxed, allocating) until C2 compiles it, which a once-per-pass kernel reaches only
+     * after dozens of passes (a 512-row lookup took 30-150 ms for the first six); this loop is fast
+     * from C1 on and C2 vectorizes it.
+     */
+    private static void bf16ToF32(MemorySegment src, long srcIndex, MemorySegment dst, long dstByte, int n, float scale) {
+        for (int i = 0; i < n; i++) {
+            float v = Float.intBitsToFloat((src.get(SHORT, 2 * (srcIndex + i)) & 0xffff) << 16);
+            dst.set(FLOAT, dstByte + 4L * i, v * scale);
+        }
+    }
+
+    private static void f16ToF32(MemorySegment src, long srcIndex, MemorySegment dst, long dstByte, int n, float scale) {
+        for (int i = 0; i < n; i++) {
+            dst.set(FLOAT, dstByte + 4L * i, Float.float16ToFloat(src.get(SHORT, 2 * (srcIndex + i))) * scale);
         }
     }
 
