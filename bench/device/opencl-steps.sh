@@ -2,7 +2,7 @@
 # On the device machine: the OpenCL backend's checks and benchmarks with the carried CLI bundle
 # (bench/device/bundle.tar.xz) and backend-opencl/target/devlite (the module's test classes and
 # JUnit jars; backend-opencl/README.md, "On the GPU machine", says how to build it). Steps, in order:
-#   check  DeviceCheck (the module's JUnit tests on the GPU)
+#   check  DeviceCheck (the module's JUnit tests on the GPU; CHECK_ARGS: test class simple names to run only those)
 #   bench  OpenClBench $BENCH_ARGS (default: model)
 #   model  jsgl random-model --preset llama3.2-1b --out /tmp/l1b
 #   bob    jsgl bench-one-batch on /tmp/l1b, batch 1, 16 and 64, input 512, output 32
@@ -31,9 +31,9 @@ for step in "$@"; do
   echo "== step $step ${JOPTS:-}"
   case $step in
     check)
-      timeout 400 "${J[@]}" -cp "$CP" io.jsgl.backend.opencl.DeviceCheck > "$O/check.log" 2>&1
-      echo "DeviceCheck rc=$?"
-      grep -E "^(FAIL|CONTAINER|PASS:)" "$O/check.log" | cut -c1-500 | tail -20 ;;
+      timeout 400 "${J[@]}" -cp "$CP" io.jsgl.backend.opencl.DeviceCheck ${CHECK_ARGS:-} > "$O/check${CHECK_ARGS:+-1}.log" 2>&1
+      echo "DeviceCheck ${CHECK_ARGS:-} rc=$?"
+      grep -E "^(FAIL|CONTAINER|PASS:)" "$O/check${CHECK_ARGS:+-1}.log" | cut -c1-500 | tail -24 ;;
     bench)
       timeout 500 "${J[@]}" -cp "$CP" io.jsgl.backend.opencl.OpenClBench ${BENCH_ARGS:-model} 2>&1 \
         | grep -v '^WARNING: Using incubator' | cut -c1-1600 ;;

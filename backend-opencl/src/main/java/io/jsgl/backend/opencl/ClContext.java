@@ -62,6 +62,9 @@ final class ClContext {
         }
     }
 
+    /** The status NVIDIA's OpenCL driver gives for an internal compiler failure. */
+    private static final int NV_INTERNAL_ERROR = -9999;
+
     private MemorySegment build(String name, String source, String options) {
         long t0 = System.nanoTime();
         try (Arena a = Arena.ofConfined()) {
@@ -76,6 +79,13 @@ final class ClContext {
             devs.set(ValueLayout.ADDRESS, 0, device.id());
             int st = (int) Cl.clBuildProgram.invokeExact(prog, 1, devs, a.allocateFrom(options), MemorySegment.NULL,
                     MemorySegment.NULL);
+            if (st == NV_INTERNAL_ERROR) {
+                // NVIDIA's driver answered -9999 for the decode attention's first build in a fresh process
+                // on the H100, while the same source built in other processes: one retry
+                LOG.warning("building OpenCL program " + name + " returned " + st + "; retrying once");
+                st = (int) Cl.clBuildProgram.invokeExact(prog, 1, devs, a.allocateFrom(options), MemorySegment.NULL,
+                        MemorySegment.NULL);
+            }
             if (st != Cl.CL_SUCCESS) {
                 String log = buildLog(prog);
                 int ignored = (int) Cl.clReleaseProgram.invokeExact(prog);

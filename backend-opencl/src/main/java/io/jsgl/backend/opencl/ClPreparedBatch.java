@@ -7,7 +7,9 @@ import io.jsgl.spi.PreparedBatch;
  * A step's attention tables on the device, uploaded once by {@link OpenClBackend#prepare} and
  * read by the attention of every layer: one int buffer holding, at the recorded offsets (in
  * ints), each row's sequence, position and new slot, each sequence's start in the slot table,
- * and the slot table. Closing returns the buffer to the backend's pool.
+ * the slot table, and each row's absolute start in the slot table (its sequence's start plus the
+ * table's offset: one load instead of two dependent ones for the decode attention). Closing
+ * returns the buffer to the backend's pool.
  */
 final class ClPreparedBatch implements PreparedBatch {
     final OpenClBackend owner;
@@ -18,12 +20,15 @@ final class ClPreparedBatch implements PreparedBatch {
     final int newSlotsOff;
     final int slotStartOff;
     final int slotTableOff;
+    final int rowBaseOff;
     /** The most keys any row attends over (before a sliding window). */
     final int maxKeys;
+    /** Every row is its own sequence's only new token (a decode batch): no row reads another row's new key. */
+    final boolean decodeOnly;
     private boolean closed;
 
     ClPreparedBatch(OpenClBackend owner, AttentionBatch layout, ClBuffer table, int rowSeqOff, int rowPosOff,
-                    int newSlotsOff, int slotStartOff, int slotTableOff, int maxKeys) {
+                    int newSlotsOff, int slotStartOff, int slotTableOff, int rowBaseOff, int maxKeys, boolean decodeOnly) {
         this.owner = owner;
         this.layout = layout;
         this.table = table;
@@ -32,7 +37,9 @@ final class ClPreparedBatch implements PreparedBatch {
         this.newSlotsOff = newSlotsOff;
         this.slotStartOff = slotStartOff;
         this.slotTableOff = slotTableOff;
+        this.rowBaseOff = rowBaseOff;
         this.maxKeys = maxKeys;
+        this.decodeOnly = decodeOnly;
     }
 
     @Override

@@ -126,6 +126,17 @@ public final class OpenClBackend implements Backend {
     final boolean attentionWarp;
     /** Work-groups attention should have before keys are split (opencl.attentionTarget; 0 = 4 x CUs). */
     final int attentionTarget;
+    /**
+     * Decode batches use attention_d (ClDecodeAttention; opencl.decodeAttention, default false: on the
+     * H100 it took 35 us a layer at ~530 keys against attention_w's 22; tests switch it).
+     */
+    boolean decodeAttention;
+    /** With decodeAttention: attention_d also does the RoPE and KV store (opencl.decodeAttentionRope, default true). */
+    final boolean decodeAttentionRope;
+    /** Warps of an attention_d work-group (opencl.decodeWarps: 8 or 16). */
+    final int decodeWarps;
+    /** Keys up to which decode batches use attention_d rather than the split kernel (opencl.decodeMaxKeys). */
+    final int decodeMaxKeys;
     /** K steps the warp GEMV unrolls (loads in flight per lane and row; opencl.gemvUnroll, default 4). */
     final int gemvUnroll;
     /** Warps sharing one GEMV row pair's K (opencl.gemvSplit: 1, 2 or 4; 0 = auto from opencl.gemvWarps). */
@@ -140,6 +151,23 @@ public final class OpenClBackend implements Backend {
     /** The one deferred op: a decode linear (may absorb the next RMSNorm or gated activation) or a RoPE (the KV store). */
     private LinearArgs pendingLinear;
     private int pendingLinearRows;
+    /**
+     * With opencl.normPrologue: the RMSNorm the pending linear runs as its prologue (normalizing
+     * {@link #pendingLinearNormX}, whose residual add already ran), or null.
+     */
+    private RmsNormArgs pendingLinearNorm;
+    private Tensor pendingLinearNormX;
+    /** With opencl.normPrologue: a deferred RMSNorm of {@link #pendingNormX} (residual add done), for the next GEMV's prologue. */
+    private RmsNormArgs pendingNorm;
+    private Tensor pendingNormX;
+    private int pendingNormRows;
+    /**
+     * With fuseNorm: a decode RMSNorm splits in two: its residual add becomes the epilogue of the GEMV
+     * before it (element by element) and the norm the prologue of the GEMV after it (every
+     * work-group normalizes x into local memory), so no launch waits for a last work-group
+     * (opencl.normPrologue, default true; false: the older last-work-group epilogue, gemvw_norm).
+     */
+    final boolean normPrologue;
     private RopeArgs pendingRope;
     private int pendingRopeRows;
 
@@ -167,9 +195,17 @@ public final class OpenClBackend implements Backend {
         this.fuse = Boolean.parseBoolean(options.property("opencl.fuse", "true"));
         this.fuseNorm = Boolean.parseBoolean(options.property("opencl.fuseNorm", "true"));
         this.fuseRope = Boolean.parseBoolean(options.property("opencl.fuseRope", "false"));
+        this.normPrologue = Boolean.parseBoolean(options.property("opencl.normPrologue", "true"));
         this.gemvWarp = !options.property("opencl.gemv", "warp").equals("group");
         this.attentionWarp = !options.property("opencl.attention", "warp").equals("group");
         this.attentionTarget = Integer.parseInt(options.property("opencl.attentionTarget", "0"));
+        this.decodeAttention = Boolean.parseBoolean(options.property("opencl.decodeAttention", "false"));
+        this.decodeAttentionRope = Boolean.parseBoolean(options.property("opencl.decodeAttentionRope", "true"));
+        this.decodeWarps = Integer.parseInt(options.property("opencl.decodeWarps", "16"));
+        if (decodeWarps != 8 && decodeWarps != 16) {
+            throw new IllegalArgumentException("opencl.decodeWarps must be 8 or 16, not " + decodeWarps);
+        }
+        this.decodeMaxKeys = Integer.parseInt(options.property("opencl.decodeMaxKeys", "8192"));
         this.gemvUnroll = Integer.parseInt(options.property("opencl.gemvUnroll", "4"));
         this.gemvSplit = Integer.parseInt(options.property("opencl.gemvSplit", "0"));
         this.gemvWarps = Integer.parseInt(options.property("opencl.gemvWarps", "8192"));
@@ -287,6 +323,17 @@ public final class OpenClBackend implements Backend {
             return "#define WT " + p[1] + "\n#define KVT " + p[2] + "\n#define GV_OUT " + gemvOutputs + "\n" + common
                     + resource("kv.cl") + resource("linear.cl") + "#define GWNAME gemvw_rope\n#define GW_EPI 3\n" + gemvw;
         }
+        if (program.startsWith("linnorm-")) {
+            // the warp GEMVs of a split RMSNorm (opencl.normPrologue): residual-add epilogue, norm prologue
+            String gemvw = "#define GW_ROWS " + gemvRows + "\n"
+                    + resource("gemvw.cl").replace("#pragma unroll GW_UNROLL", "#pragma unroll " + gemvUnroll);
+            return "#define WT " + program.substring(8) + "\n#define GV_OUT " + gemvOutputs + "\n" + common
+                    + resource("linear.cl")
+                    + "#define GWNAME gemvw_res\n#define GW_EPI 4\n" + gemvw
+                    + "#define GWNAME gemvw_pn\n#define GW_EPI 0\n#define GW_PN 1\n" + gemvw
+                    + "#define GWNAME gemvw_pn_act\n#define GW_EPI 2\n#define GW_PN 1\n" + gemvw
+                    + "#define GWNAME gemvw_pn_res\n#define GW_EPI 4\n#define GW_PN 1\n" + gemvw;
+        }
         if (program.startsWith("linear-")) {
             String gemvw = "#define GW_ROWS " + gemvRows + "\n"
                     + resource("gemvw.cl").replace("#pragma unroll GW_UNROLL", "#pragma unroll " + gemvUnroll);
@@ -297,6 +344,10 @@ public final class OpenClBackend implements Backend {
                     + "#define GWNAME gemvw_norm\n#define GW_EPI 1\n" + gemvw
                     + "#define GWNAME gemvw_act\n#define GW_EPI 2\n" + gemvw
                     + gemm("gemm_l", gemmL) + gemm("gemm_s", gemmS);
+        }
+        if (program.startsWith("attdec-")) {
+            return ClDecodeAttention.source(program, common, resource("kv.cl"), resource("attention_decode.cl"),
+                    !device.cpu());
         }
         if (program.startsWith("attention-")) {
             return "#define KVT " + program.substring(10) + "\n" + common + resource("kv.cl") + resource("attention.cl");
@@ -743,7 +794,8 @@ public final class OpenClBackend implements Backend {
         int newSlotsOff = 2 * rows;
         int slotStartOff = 3 * rows;
         int slotTableOff = 3 * rows + n;
-        long ints = (long) slotTableOff + b.slotTable().length;
+        int rowBaseOff = slotTableOff + b.slotTable().length;
+        long ints = (long) rowBaseOff + rows;
         ClBuffer table = takeTable(ints * 4);
         long bytes = ints * 4;
         MemorySegment host;
@@ -755,12 +807,15 @@ public final class OpenClBackend implements Backend {
             host = tmp.allocate(bytes, 64);
         }
         int maxKeys = 0;
+        boolean decodeOnly = rows == n;
         for (int s = 0; s < n; s++) {
             maxKeys = Math.max(maxKeys, b.kvLen()[s]);
+            decodeOnly &= b.qLen()[s] == 1;
             for (int i = 0; i < b.qLen()[s]; i++) {
                 int r = b.qStart()[s] + i;
                 host.setAtIndex(ValueLayout.JAVA_INT, rowSeqOff + r, s);
                 host.setAtIndex(ValueLayout.JAVA_INT, rowPosOff + r, b.position(s, i));
+                host.setAtIndex(ValueLayout.JAVA_INT, rowBaseOff + r, slotTableOff + b.slotStart()[s]);
             }
             host.setAtIndex(ValueLayout.JAVA_INT, slotStartOff + s, b.slotStart()[s]);
         }
@@ -772,7 +827,8 @@ public final class OpenClBackend implements Backend {
             writeBlocking(host, table, 0);
             tmp.close();
         }
-        return new ClPreparedBatch(this, b, table, rowSeqOff, rowPosOff, newSlotsOff, slotStartOff, slotTableOff, maxKeys);
+        return new ClPreparedBatch(this, b, table, rowSeqOff, rowPosOff, newSlotsOff, slotStartOff, slotTableOff, rowBaseOff,
+                maxKeys, decodeOnly);
     }
 
     private ClBuffer takeTable(long bytes) {
@@ -853,16 +909,27 @@ public final class OpenClBackend implements Backend {
     @Override
     public void linear(LinearArgs a, int rows) {
         if (rows == 0) return;
+        RmsNormArgs norm = null;
+        Tensor normX = null;
+        if (pendingNorm != null && pendingNormRows == rows && rows <= gemvMaxRows && gemvWarp
+                && ClNormPrologue.fits(pendingNorm, pendingNormX, a, rows, device.localMem())) {
+            norm = pendingNorm;
+            normX = pendingNormX;
+            pendingNorm = null;
+            pendingNormX = null;
+        }
         flushPending();
         ClWeight w = weight(a.weight());
         if (w.use() == WeightUse.VECTOR) throw new IllegalArgumentException("linear weight " + w.name() + " is a vector");
         ClBuffer x = f32buf(a.x(), "linear x", rows);
         ClBuffer y = f32buf(a.out(), "linear out", rows);
         if (a.bias() != null) weight(a.bias());
-        if (rows <= gemvMaxRows && warpGemv(a)) {
+        if (rows <= gemvMaxRows && (norm != null || warpGemv(a))) {
             if (fuse) {
                 pendingLinear = a;
                 pendingLinearRows = rows;
+                pendingLinearNorm = norm;
+                pendingLinearNormX = normX;
             } else {
                 launchGemvw(gemvw(a, rows, "gemvw"), a, false);
             }
@@ -910,7 +977,26 @@ public final class OpenClBackend implements Backend {
                 .mem((ClBuffer) a.x().buffer()).l(a.x().offset()).i(a.x().rowStride())
                 .mem(bias == null ? dummy : bias.buffer()).i(bias == null ? 0 : bias.code()).i(bias == null ? 0 : 1)
                 .mem((ClBuffer) a.out().buffer()).l(a.out().offset()).i(a.out().rowStride()).i(rows)
-                .i(gemvwSplit(a.out().cols(), a.x().cols(), name.equals("gemvw_act")));
+                .i(gemvwSplit(a.out().cols(), a.x().cols(), name.endsWith("_act")));
+    }
+
+    /**
+     * The pending linear's warp GEMV with its norm prologue, if it has one, and the given epilogue
+     * ("" plain, "_act" gated activation, "_res" residual add); the caller adds the epilogue's
+     * arguments and launches it. Clears the pending linear.
+     */
+    private ClKernel pendingGemvw(String epilogue) {
+        LinearArgs a = pendingLinear;
+        RmsNormArgs n = pendingLinearNorm;
+        Tensor nx = pendingLinearNormX;
+        pendingLinear = null;
+        pendingLinearNorm = null;
+        pendingLinearNormX = null;
+        int code = weight(a.weight()).code();
+        if (n == null && !epilogue.equals("_res")) return gemvw(a, pendingLinearRows, "linear-" + code, "gemvw" + epilogue);
+        ClKernel k = gemvw(a, pendingLinearRows, "linnorm-" + code, (n == null ? "gemvw" : "gemvw_pn") + epilogue);
+        if (n != null) ClNormPrologue.args(k, n, nx, weight(n.weight()), pendingLinearRows, a.x().cols());
+        return k;
     }
 
     /**
@@ -920,10 +1006,15 @@ public final class OpenClBackend implements Backend {
      * synchronize) launches the deferred op first, so the queue order is the call order.
      */
     private void flushPending() {
+        if (pendingNorm != null) {
+            RmsNormArgs n = pendingNorm;
+            pendingNorm = null;
+            normNow(n, pendingNormX, null, pendingNormRows);
+            pendingNormX = null;
+        }
         if (pendingLinear != null) {
             LinearArgs a = pendingLinear;
-            pendingLinear = null;
-            launchGemvw(gemvw(a, pendingLinearRows, "gemvw"), a, false);
+            launchGemvw(pendingGemvw(""), a, false);
         }
         if (pendingRope != null) {
             RopeArgs a = pendingRope;
@@ -939,8 +1030,8 @@ public final class OpenClBackend implements Backend {
     /** The pending linear with this RMSNorm as its epilogue, when the norm normalizes whole rows of its output. */
     private boolean fuseNorm(RmsNormArgs n, int rows) {
         LinearArgs l = pendingLinear;
-        if (l == null || pendingRope != null || pendingLinearRows != rows || !sameView(n.x(), l.out())
-                || n.groupSize() != n.x().cols()) {
+        if (l == null || pendingLinearNorm != null || pendingRope != null || pendingLinearRows != rows
+                || !sameView(n.x(), l.out()) || n.groupSize() != n.x().cols()) {
             return false;
         }
         DeviceBuffer xb = l.x().buffer();
@@ -968,17 +1059,17 @@ public final class OpenClBackend implements Backend {
         int n = l.out().cols();
         int inter = g.out().cols();
         if (n != 2 * inter || !sameView(g.gate(), l.out().columns(0, inter)) || !sameView(g.up(), l.out().columns(inter, inter))
-                || g.out().buffer() == l.x().buffer() || g.out().buffer() == l.out().buffer()) {
+                || g.out().buffer() == l.x().buffer() || g.out().buffer() == l.out().buffer()
+                || (pendingLinearNorm != null && (g.out().buffer() == pendingLinearNormX.buffer()
+                        || g.out().buffer() == pendingLinearNorm.out().buffer()))) {
             return false;
         }
-        pendingLinear = null;
         ClBuffer o = f32buf(g.out(), "activation out", rows);
         int act = switch (g.activation()) {
             case SILU -> 0;
             case GELU_TANH -> 1;
         };
-        gemvw(l, rows, "gemvw_act").mem(o).l(g.out().offset()).i(g.out().rowStride()).i(act);
-        launchGemvw(site("linear-" + weight(l.weight()).code(), "gemvw_act", l), l, true);
+        launchGemvw(pendingGemvw("_act").mem(o).l(g.out().offset()).i(g.out().rowStride()).i(act), l, true);
         return true;
     }
 
@@ -1061,25 +1152,74 @@ public final class OpenClBackend implements Backend {
     @Override
     public void rmsNorm(RmsNormArgs a, int rows) {
         if (rows == 0) return;
-        if (fuse && fuseNorm && fuseNorm(a, rows)) return;
+        if (fuse && fuseNorm && (normPrologue ? deferNorm(a, rows) : fuseNorm(a, rows))) return;
         flushPending();
+        normNow(a, a.x(), a.residual(), rows);
+    }
+
+    /**
+     * Splits a decode RMSNorm (opencl.normPrologue): the residual add runs as the pending GEMV's
+     * epilogue (when the norm reads that GEMV's output), the norm itself waits to become the next
+     * GEMV's prologue; false when it must run as it is.
+     */
+    private boolean deferNorm(RmsNormArgs n, int rows) {
+        if (rows > gemvMaxRows || n.groupSize() != n.x().cols()) return false;
+        LinearArgs l = pendingLinear;
+        Tensor normX;
+        if (l != null && pendingRope == null && pendingLinearRows == rows && sameView(n.x(), l.out())) {
+            DeviceBuffer xb = l.x().buffer();
+            if (n.out().buffer() == xb || (n.residual() != null && (n.residual().buffer() == xb
+                    || n.residual().buffer() == l.out().buffer() || n.residual().buffer() == n.out().buffer()
+                    // the GEMV's prologue reads its norm's x in every work-group while this epilogue writes
+                    || (pendingLinearNorm != null && (n.residual().buffer() == pendingLinearNormX.buffer()
+                            || n.residual().buffer() == pendingLinearNorm.out().buffer()))))) {
+                return false;
+            }
+            if (n.residual() == null) {
+                launchGemvw(pendingGemvw(""), l, false);
+                normX = n.x();
+            } else {
+                ClBuffer res = f32buf(n.residual(), "rms norm residual", rows);
+                launchGemvw(pendingGemvw("_res").mem(res).l(n.residual().offset()).i(n.residual().rowStride()), l, false);
+                normX = n.residual();
+            }
+        } else {
+            if (n.residual() != null) return false;
+            flushPending();
+            normX = n.x();
+        }
+        f32buf(normX, "rms norm x", rows);
+        f32buf(n.out(), "rms norm out", rows);
+        if (n.out().buffer() == normX.buffer()) {
+            // in place: a GEMV's other work-groups would read x while work-group 0 writes the norm
+            normNow(n, normX, null, rows);
+        } else {
+            pendingNorm = n;
+            pendingNormX = normX;
+            pendingNormRows = rows;
+        }
+        return true;
+    }
+
+    /** The rms_norm kernel over x (the args' x, or the residual whose add already ran) with an optional residual. */
+    private void normNow(RmsNormArgs a, Tensor xt, Tensor residual, int rows) {
         ClWeight w = weight(a.weight());
-        ClBuffer x = f32buf(a.x(), "rms norm x", rows);
+        ClBuffer x = f32buf(xt, "rms norm x", rows);
         ClBuffer out = f32buf(a.out(), "rms norm out", rows);
-        ClBuffer res = a.residual() == null ? dummy : f32buf(a.residual(), "rms norm residual", rows);
+        ClBuffer res = residual == null ? dummy : f32buf(residual, "rms norm residual", rows);
         int g = a.groupSize();
-        int groups = a.x().cols() / g;
+        int groups = xt.cols() / g;
         int local = Math.max(32, Math.min(256, pow2AtLeast(g)));
         site("misc", "rms_norm", a).begin()
-                .mem(x).l(a.x().offset()).i(a.x().rowStride())
-                .mem(res).l(a.residual() == null ? 0 : a.residual().offset())
-                .i(a.residual() == null ? 0 : a.residual().rowStride()).i(a.residual() == null ? 0 : 1)
+                .mem(x).l(xt.offset()).i(xt.rowStride())
+                .mem(res).l(residual == null ? 0 : residual.offset())
+                .i(residual == null ? 0 : residual.rowStride()).i(residual == null ? 0 : 1)
                 .mem(w.buffer()).i(w.code()).f(a.eps()).f(a.weightOffset()).i(g).i(groups)
                 .mem(out).l(a.out().offset()).i(a.out().rowStride()).local(4L * local)
                 .run(queue, (long) rows * groups * local, local);
     }
 
-    private ClBuffer ropeFrequencies(RopeConfig rope) {
+    ClBuffer ropeFrequencies(RopeConfig rope) {
         ClBuffer b = ropeFreqs.get(rope);
         if (b != null) return b;
         boolean fp64 = device.fp64();
@@ -1108,7 +1248,8 @@ public final class OpenClBackend implements Backend {
         boolean fusable = fuse && a.k() != null && a.rope().rotaryDim() / 2 > 0;
         // a deferred decode linear stays deferred with it: the attention that follows may run the
         // RoPE and its KV store as that GEMV's epilogue (gemvw_rope)
-        if (!fusable || !fuseRope || pendingRope != null || pendingLinear == null || pendingLinearRows != rows
+        if (!fusable || !fuseRope || pendingRope != null || pendingLinear == null || pendingLinearNorm != null
+                || pendingLinearRows != rows
                 || a.rope().rotaryDim() / 2 > ROPE_EPILOGUE_MAX_PAIRS) {
             flushPending();
         }
@@ -1228,8 +1369,39 @@ public final class OpenClBackend implements Backend {
         ClBuffer kc = cache.k[a.layer()];
         ClBuffer vc = cache.v[a.layer()];
         RopeArgs r = pendingRope;
-        if (r != null && pendingRopeRows == rows && r.q().equals(a.q()) && r.k().equals(a.k()) && r.headDim() == hd
-                && r.kHeads() == a.kvHeads() && !overlaps(a.v(), a.q(), a.k())) {
+        boolean ropeFits = r != null && pendingRopeRows == rows && r.q().equals(a.q()) && r.k().equals(a.k())
+                && r.headDim() == hd && r.kHeads() == a.kvHeads() && !overlaps(a.v(), a.q(), a.k());
+        int keysAll = a.slidingWindow() > 0 ? Math.min(a.slidingWindow(), pb.maxKeys) : pb.maxKeys;
+        boolean decode = decodeAttention && attentionSplit == 0
+                && ClDecodeAttention.applies(a, pb, keysAll, decodeMaxKeys, device.maxWorkGroup(), decodeWarps);
+        ClKernel decodeKernel = null;
+        if (decode) {
+            String dp = ClDecodeAttention.program(dtypeCode(cache.spec().dtype()), decodeWarps, a.heads() / a.kvHeads(), vd,
+                    hd);
+            try {
+                decodeKernel = site(dp, "attention_d", a);
+            } catch (ClException e) {
+                // a driver that cannot build it: the split kernels from now on
+                LOG.warning("decode attention kernel unavailable, using the split kernel: " + e.getMessage());
+                programFlags.put(dp, "unavailable");
+                decodeAttention = false;
+                decode = false;
+            }
+        }
+        // the decode kernel stores the new k/v (and rotates q/k) itself where one work-group covers a kv head,
+        // and out is apart from q|k|v (other work-groups read those while it is written); a decode linear
+        // deferred with the RoPE keeps its GEMV-epilogue path (opencl.fuseRope)
+        if (decode && decodeAttentionRope && ClDecodeAttention.headBlocks(a) == 1 && (r == null || (ropeFits && r.qHeads() == a.heads()
+                && pendingLinear == null)) && !overlaps(a.out(), a.q(), a.k()) && !overlaps(a.out(), a.v())
+                && !overlaps(a.v(), a.q(), a.k())) {
+            pendingRope = null;
+            flushPending();
+            ClDecodeAttention.launch(decodeKernel, queue, a, pb, q, k, v, out, kc, vc, true, r,
+                    r == null ? dummy : i32buf(r.positions(), "rope positions", rows),
+                    r == null ? dummy : ropeFrequencies(r.rope()), dummy, decodeWarps);
+            return;
+        }
+        if (ropeFits) {
             pendingRope = null;
             int half = r.rope().rotaryDim() / 2;
             ClBuffer pos = i32buf(r.positions(), "rope positions", rows);
@@ -1268,6 +1440,11 @@ public final class OpenClBackend implements Backend {
                     .run(queue, roundUp(Math.max(kw, vw), 64), rows, 64, 1);
         }
 
+        if (decode) {
+            ClDecodeAttention.launch(decodeKernel, queue, a, pb, q, k, v, out, kc, vc, false, null,
+                    dummy, dummy, dummy, decodeWarps);
+            return;
+        }
         int group = a.heads() / a.kvHeads();
         boolean warp = attentionWarp && vd <= 128;
         int hb = warp ? Math.min(group, ATT_MAX_HEADS)

@@ -4,6 +4,8 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.Arrays;
+import java.util.List;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
@@ -20,9 +22,13 @@ import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
  */
 public final class DeviceCheck {
     public static void main(String[] args) {
+        // arguments: simple names of the test classes to run (default: all)
+        List<Class<?>> all = List.of(OpenClProbeTest.class, OpenClOpsTest.class, OpenClAttentionTest.class,
+                OpenClNormPrologueTest.class);
+        List<Class<?>> chosen = args.length == 0 ? all
+                : all.stream().filter(c -> Arrays.asList(args).contains(c.getSimpleName())).toList();
         LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
-                .selectors(selectClass(OpenClProbeTest.class), selectClass(OpenClOpsTest.class),
-                        selectClass(OpenClAttentionTest.class))
+                .selectors(chosen.stream().map(c -> selectClass(c)).toList())
                 .build();
         Launcher launcher = LauncherFactory.create();
         SummaryGeneratingListener summary = new SummaryGeneratingListener();
@@ -40,6 +46,11 @@ public final class DeviceCheck {
                 if (!status.equals("PASS") || Boolean.getBoolean("check.verbose")) {
                     System.out.println(status + " " + id.getDisplayName()
                             + result.getThrowable().map(t -> ": " + t.getMessage()).orElse(""));
+                    // where it failed: the first frames in jsgl code, on one line
+                    result.getThrowable().ifPresent(t -> System.out.println("FAIL   at " + Arrays.stream(t.getStackTrace())
+                            .filter(f -> f.getClassName().startsWith("io.jsgl")).limit(6)
+                            .map(f -> f.getClassName().replace("io.jsgl.backend.opencl.", "") + "." + f.getMethodName()
+                                    + ":" + f.getLineNumber()).toList()));
                 }
             }
         };

@@ -34,7 +34,8 @@ class OpenClAttentionTest {
     @BeforeAll
     static void open() {
         // opencl.fuseRope (off by default): the qkv-linear cases below check the GEMV epilogue
-        s = new OpenClTestSupport(7, java.util.Map.of("opencl.fuseRope", "true"));
+        // opencl.decodeAttention (off by default): decode steps check attention_d
+        s = new OpenClTestSupport(7, java.util.Map.of("opencl.fuseRope", "true", "opencl.decodeAttention", "true"));
     }
 
     @AfterAll
@@ -81,6 +82,36 @@ class OpenClAttentionTest {
         tests.add(dynamicTest("rope + attention, interleaved partial rotary hd=40/20, long decode",
                 () -> run(new Shape("rope partial", 4, 1, 40, 40, 0, 0), DType.F32, 0, 300,
                         RopeConfig.create(RopeStyle.INTERLEAVED, 20, 10000, new RopeScaling.None()))));
+        // decode steps take attention_d (ClDecodeAttention) by default; the split kernels stay checked with it off
+        tests.add(dynamicTest("rope + attention, long decode over several chunk rounds a warp, gqa 8/2 hd=64 kv=BF16",
+                () -> run(new Shape("rope long", 8, 2, 64, 64, 0, 0), DType.BF16, 0, 1100,
+                        RopeConfig.create(RopeStyle.NEOX, 64, 500000, new RopeScaling.None()))));
+        tests.add(dynamicTest("long decode, decode kernel off (auto key splits) gqa 4/2 kv=BF16", () -> {
+            s.ocl.decodeAttention = false;
+            try {
+                run(new Shape("long", 4, 2, 32, 32, 0, 0), DType.BF16, 0, 520);
+                run(new Shape("rope long", 8, 2, 64, 64, 0, 0), DType.F32, 0, 700,
+                        RopeConfig.create(RopeStyle.NEOX, 64, 500000, new RopeScaling.None()));
+            } finally {
+                s.ocl.decodeAttention = true;
+            }
+        }));
+        tests.add(dynamicTest("decode kernel without its RoPE/KV-store prologue, gqa 8/2 hd=64 kv=BF16", () -> {
+            try (OpenClTestSupport plain = new OpenClTestSupport(9, java.util.Map.of("opencl.decodeAttention", "true",
+                    "opencl.decodeAttentionRope", "false"))) {
+                OpenClTestSupport saved = s;
+                s = plain;
+                try {
+                    run(new Shape("rope long", 8, 2, 64, 64, 0, 0), DType.BF16, 0, 600,
+                            RopeConfig.create(RopeStyle.NEOX, 64, 500000, new RopeScaling.None()));
+                } finally {
+                    s = saved;
+                }
+            }
+        }));
+        tests.add(dynamicTest("decode steps ran attention_d", () -> org.junit.jupiter.api.Assertions.assertTrue(
+                s.ocl.programFlags().keySet().stream().anyMatch(p -> p.startsWith("attdec-")),
+                "no attdec program was built: " + s.ocl.programFlags().keySet())));
         // q|k|v from a decode linear, then RoPE, then attention: the RoPE and KV store become the
         // GEMV's epilogue (gemvw_rope) where the step has at most opencl.gemvMaxRows rows
         tests.add(dynamicTest("qkv linear + rope + attention (GEMV epilogue) gqa 8/2 kv=BF16",

@@ -264,20 +264,24 @@ public final class OpenClBench {
 
     /** Decode bs=1 only: wall time under flush/fusion variants, then profiled under attention split variants. */
     private void decode() {
-        String[][] wall = {{"opencl.fuse", "true"}, {"opencl.fuse", "true"}, {"opencl.fuseNorm", "false"},
-                {"opencl.fuseRope", "true"}, {"opencl.fuse", "false"}, {"opencl.gemvRows", "2"}, {"opencl.flushRamp", "false"},
-                {"opencl.fuse", "true"}};
-        for (String[] v : wall) {
-            try (OpenClBackend be = open(Map.of(v[0], v[1]))) {
-                runModel(be, false, true, v[0] + "=" + v[1], 1);
-            }
-        }
-        String[][] prof = {{"opencl.fuse", "true"}, {"opencl.fuseRope", "true"}, {"opencl.fuseNorm", "false"},
-                {"opencl.fuse", "false"}, {"opencl.gemvRows", "2"}, {"opencl.attentionSplit", "64"}};
-        for (String[] v : prof) {
-            try (OpenClBackend be = open(Map.of(v[0], v[1], "opencl.profile", "true"))) {
-                runModel(be, true, true, v[0] + "=" + v[1], 1);
-            }
+        // the first variant warms the JIT (noisiest); the older paths come first so a failing new kernel
+        // (which takes the context down) still leaves their numbers
+        String[][] wall = {{"opencl.normPrologue", "false"}, {"opencl.fuse", "true"}, {"opencl.decodeAttention", "true"},
+                {"opencl.normPrologue", "false"}, {"opencl.fuse", "true"}};
+        for (String[] v : wall) variant(Map.of(v[0], v[1]), false, v[0] + "=" + v[1], 1);
+        variant(Map.of("opencl.decodeAttention", "true", "opencl.decodeAttentionRope", "false"), false,
+                "opencl.decodeAttention=true, decodeAttentionRope=false", 1);
+        variant(Map.of("opencl.profile", "true"), true, "defaults", 1);
+        variant(Map.of("opencl.decodeAttention", "true", "opencl.profile", "true"), true, "opencl.decodeAttention=true", 1);
+        variant(Map.of("opencl.decodeAttention", "true", "opencl.decodeAttentionRope", "false", "opencl.profile", "true"),
+                true, "opencl.decodeAttention=true, decodeAttentionRope=false", 1);
+    }
+
+    private void variant(Map<String, String> props, boolean profile, String label, int seqs) {
+        try (OpenClBackend be = open(props)) {
+            runModel(be, profile, true, label, seqs);
+        } catch (RuntimeException e) {
+            System.out.println(label + " FAILED: " + String.valueOf(e.getMessage()).lines().limit(4).toList());
         }
     }
 

@@ -3,7 +3,12 @@
 // adds the residual and normalizes whole rows), 2 for a fused gate|up weight with the gated
 // activation in the epilogue (each warp computes gate row u and up row half + u), 3 with RoPE on
 // q and k and the KV store of the new rows in the epilogue (the last work-group to finish does what
-// attention.cl's rope_kv_store does; needs kv.cl; opencl.fuseRope, off by default: slower on the H100).
+// attention.cl's rope_kv_store does; needs kv.cl; opencl.fuseRope, off by default: slower on the H100),
+// 4 with the residual add of the RMSNorm that follows (y = xW^T + b, residual += y, element by element:
+// no device-wide sync; the norm itself runs in the next GEMV's prologue). GW_PN 1 adds that prologue:
+// every work-group normalizes the activation rows itself (RMSNorm of nx, whose residual add already
+// happened) into local memory and reads x from there; work-group 0 also writes them to nout, so the
+// norm's output tensor holds what the op-by-op semantics say. (opencl.normPrologue)
 // A work-group is GW_T threads = GW_T/32 warps; a warp owns GW_R weight rows, each lane loads
 // 16 bytes of each row per step (a warp covers 256 elements a step), partial sums stay in
 // registers and are reduced within the warp only (shuffles on NVIDIA): no work-group barrier on
@@ -31,19 +36,38 @@
     __global const rfreq_t* invFreq, float attnScale, int nPairs, int headDim, int interleaved, \
     __global kv_t* kc, __global kv_t* vc, __global const int* tab, int newSlotsOff, int vw, __global int* counters, int counter
 #define GW_MAXP 256  // rotated pairs a head may have (host checks)
+#elif GW_EPI == 4
+#define GW_EXTRA , __global float* res, long rOff, int rStride
 #else
 #define GW_EXTRA
+#endif
+#ifndef GW_PN
+#define GW_PN 0
+#endif
+#if GW_PN
+#define GW_PEXTRA , __global const float* nx, long nxOff, int nxStride, __global const uchar* nw, int nwType, \
+    float eps, float wOffset, __global float* nout, long noOff, int noStride, __local float4* xl4
+#define GW_XQ __local
+#define GW_PNV 32   // values of a row a thread of the prologue keeps in registers (K <= 4096 in one pass)
+#undef GW_XL8
+#define GW_XL8(p) ((float8)(*(__local const float4*)(p), *((__local const float4*)(p) + 1)))
+#else
+#define GW_PEXTRA
+#define GW_XQ __global
 #endif
 
 __kernel __attribute__((reqd_work_group_size(GW_T, 1, 1)))
 void GWNAME(__global const wt_t* restrict w, int ld, int K, int N,
             __global const float* restrict x, long xOff, int xStride,
             __global const uchar* restrict bias, int biasType, int hasBias,
-            __global float* y, long yOff, int yStride, int rows, int ks GW_EXTRA) {
+            __global float* y, long yOff, int yStride, int rows, int ks GW_PEXTRA GW_EXTRA) {
 #ifndef JSGL_NV
     __local float red[GW_W][GW_R * GV_NR][32];
 #endif
     __local float kred[GW_W][GW_R * GV_NR];
+#if GW_PN
+    __local float pred[GW_T];
+#endif
     const int t = get_local_id(0);
     const int lane = t & 31;
     const int warp = t >> 5;
@@ -65,11 +89,76 @@ void GWNAME(__global const wt_t* restrict w, int ld, int K, int N,
 #pragma unroll
     for (int j = 0; j < GW_R; j++) wr[j] = w + (size_t)min(orow[j], N - 1) * ld;
     const int K8 = K & ~7;
+#if GW_PN
+    // typed float4 so the buffer is 16-byte aligned for the float4 loads below
+    __local float* xl = (__local float*)xl4;
+    {
+        // the RMSNorm of each activation row into local memory (host: K % 4 == 0, rows * K fits)
+        // every load of a row (x and the norm weight) in flight at once: one memory round trip
+        // (a loop of 4-load batches cost ~6 us a launch on the H100)
+        for (int r = 0; r < rows; r++) {
+            __global const float* xs = nx + nxOff + (long)r * nxStride;
+            float xv[GW_PNV];
+            float wv[GW_PNV];
+#pragma unroll
+            for (int i = 0; i < GW_PNV; i++) {
+                const int c = t + i * GW_T;
+                xv[i] = c < K ? xs[c] : 0.f;
+                wv[i] = c < K ? wOffset + load_any(nw, c, nwType) : 0.f;
+            }
+            float ss = 0.f;
+#pragma unroll
+            for (int i = 0; i < GW_PNV; i++) ss += xv[i] * xv[i];
+            for (int c = t + GW_PNV * GW_T; c < K; c += GW_T) {
+                const float a = xs[c];
+                ss += a * a;
+            }
+#ifdef JSGL_NV
+            ss = warp_sum32(ss);
+            if (lane == 0) pred[warp] = ss;
+            barrier(CLK_LOCAL_MEM_FENCE);
+            ss = 0.f;
+            for (int q = 0; q < GW_W; q++) ss += pred[q];
+#else
+            pred[t] = ss;
+            barrier(CLK_LOCAL_MEM_FENCE);
+            for (int st = GW_T / 2; st > 0; st >>= 1) {
+                if (t < st) pred[t] += pred[t + st];
+                barrier(CLK_LOCAL_MEM_FENCE);
+            }
+            ss = pred[0];
+#endif
+            const float inv = 1.0f / sqrt(ss / (float)K + eps);
+            __global float* no = nout + noOff + (long)r * noStride;
+            const bool first = get_group_id(0) == 0;
+#pragma unroll
+            for (int i = 0; i < GW_PNV; i++) {
+                const int c = t + i * GW_T;
+                if (c < K) {
+                    const float a = xv[i] * inv * wv[i];
+                    xl[r * K + c] = a;
+                    if (first) no[c] = a;
+                }
+            }
+            for (int c = t + GW_PNV * GW_T; c < K; c += GW_T) {
+                const float a = xs[c] * inv * (wOffset + load_any(nw, c, nwType));
+                xl[r * K + c] = a;
+                if (first) no[c] = a;
+            }
+            barrier(CLK_LOCAL_MEM_FENCE);
+        }
+    }
+#endif
     for (int r0 = 0; r0 < rows; r0 += GV_NR) {
         const int nr = min(GV_NR, rows - r0);
-        __global const float* xr[GV_NR];
+        GW_XQ const float* xr[GV_NR];
+#if GW_PN
+#pragma unroll
+        for (int i = 0; i < GV_NR; i++) xr[i] = xl + (r0 + min(i, nr - 1)) * K;
+#else
 #pragma unroll
         for (int i = 0; i < GV_NR; i++) xr[i] = x + xOff + (long)(r0 + min(i, nr - 1)) * xStride;
+#endif
         float acc[GW_R][GV_NR];
 #pragma unroll
         for (int j = 0; j < GW_R; j++)
@@ -162,6 +251,16 @@ void GWNAME(__global const wt_t* restrict w, int ld, int K, int N,
                             a = 0.5f * g * (1.0f + tanh(0.7978845608028654f * (g + 0.044715f * g * g * g)));
                         }
                         aout[aOff + (long)(r0 + i) * aStride + u] = a * up;
+                    }
+#elif GW_EPI == 4
+                    __global float* rr = res + rOff + (long)(r0 + i) * rStride;
+#pragma unroll
+                    for (int j = 0; j < GW_R; j++) {
+                        if (orow[j] < N) {
+                            const float val = acc[j][i] + (hasBias ? load_any(bias, orow[j], biasType) : 0.f);
+                            yr[orow[j]] = val;
+                            rr[orow[j]] += val;
+                        }
                     }
 #else
 #pragma unroll
@@ -319,6 +418,10 @@ void GWNAME(__global const wt_t* restrict w, int ld, int K, int N,
 }
 
 #undef GW_EXTRA
+#undef GW_PEXTRA
+#undef GW_PN
+#undef GW_XQ
+#undef GW_PNV
 #undef GWNAME
 #undef GW_EPI
 #undef GW_XL8
