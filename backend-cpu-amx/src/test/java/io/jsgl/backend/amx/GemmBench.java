@@ -34,7 +34,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <pre>
  * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp ... \
  *     io.jsgl.backend.amx.GemmBench [--model qwen|llama|all] [--m 512] [--threads N] [--secs 2]
- *     [--only gate_up,down] [--prefill-only] [--quant none,w8a8_int8]
+ *     [--only gate_up,down] [--prefill-only] [--quant none,w8a8_int8] [--copies N]
  * </pre>
  * {@code --only} keeps the shapes whose name ends with one of the given words; {@code --prefill-only}
  * skips the FMA peak, the bandwidth probe and the M = 1 measurements. Backend options come as
@@ -58,6 +58,7 @@ public final class GemmBench {
         double secs = 2;
         String only = null;
         boolean prefillOnly = false;
+        int prefillCopies = 1;
         List<String> quants = List.of("none", "w8a8_int8");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -67,6 +68,7 @@ public final class GemmBench {
                 case "--secs" -> secs = Double.parseDouble(args[++i]);
                 case "--only" -> only = args[++i];
                 case "--prefill-only" -> prefillOnly = true;
+                case "--copies" -> prefillCopies = Integer.parseInt(args[++i]);
                 case "--quant" -> quants = List.of(args[++i].split(","));
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
@@ -107,7 +109,12 @@ public final class GemmBench {
                         HostTensor host = random(arena, "bench." + s.name + ".weight", s.n, s.k);
                         Weight w = b.loadWeight(WeightSpec.of(host, WeightUse.LINEAR));
                         if (gemv.equals("4")) {
-                            double t = time(b, w, s, m, secs);
+                            // --copies N: cycle through N copies of the weight, as a forward pass
+                            // meets each layer's weights cold from memory
+                            List<Weight> prefillSet = new ArrayList<>(List.of(w));
+                            for (int c = 1; c < prefillCopies; c++) prefillSet.add(b.loadWeight(WeightSpec.of(host, WeightUse.LINEAR)));
+                            double t = time(b, prefillSet, s, m, secs);
+                            for (int c = 1; c < prefillSet.size(); c++) prefillSet.get(c).close();
                             double flops = 2.0 * m * s.k * s.n;
                             System.out.printf("%-9s prefill %-28s M=%d: %8.3f ms %8.1f GFLOP/s (%.2fx f32 FMA peak) [%s, %d cols per call]%n",
                                     quant.equals("none") ? "bf16" : "w8a8", s.name, m, t * 1e3, flops / t / 1e9,
