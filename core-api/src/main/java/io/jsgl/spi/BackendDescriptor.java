@@ -16,14 +16,31 @@ public record BackendDescriptor(
         int spiMin,
         int spiMax,
         List<OpSupport> ops,
-        List<String> requirements) {
+        List<String> requirements,
+        List<String> quantizations) {
 
+    /**
+     * {@code quantizations}: the weight quantization schemes the backend implements when the
+     * {@code quantization} option names one (e.g. {@code w8a8_int8}); the engine refuses the option
+     * for a backend that does not declare the scheme, rather than run unquantized.
+     */
     public BackendDescriptor {
         if (name == null || !name.matches("[a-z0-9][a-z0-9._-]*")) {
             throw new IllegalArgumentException("backend name must be lower-case [a-z0-9._-]: " + name);
         }
         ops = List.copyOf(ops);
         requirements = List.copyOf(requirements);
+        quantizations = List.copyOf(quantizations);
+    }
+
+    /** A backend that quantizes nothing (the form of SPI 1's first plugins, kept for them). */
+    public BackendDescriptor(String name, String version, String description, int spiMin, int spiMax,
+                             List<OpSupport> ops, List<String> requirements) {
+        this(name, version, description, spiMin, spiMax, ops, requirements, List.of());
+    }
+
+    public boolean quantizes(String scheme) {
+        return quantizations.contains(scheme);
     }
 
     public Optional<OpSupport> support(Op op) {

@@ -58,6 +58,7 @@ public final class BackendsCommand implements Callable<Integer> {
             out.println("  " + d.description());
             out.println("  SPI " + d.spiMin() + ".." + d.spiMax());
             out.println("  ops: " + ops(d.opTable()));
+            if (!d.quantizations().isEmpty()) out.println("  quantization: " + String.join(", ", d.quantizations()));
             if (!d.requirements().isEmpty()) out.println("  needs: " + String.join("; ", d.requirements()));
         }
         if (c.probe() != null && !c.probe().details().isEmpty()) out.println("  probe: " + c.probe().details());

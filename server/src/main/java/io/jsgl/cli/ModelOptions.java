@@ -39,8 +39,6 @@ final class ModelOptions {
     @Option(names = "--verbose", description = "print stack traces on errors")
     boolean verbose;
 
-    /** Backends that honour {@code --quantization}; any other refuses it rather than run unquantized. */
-    static final java.util.Set<String> QUANTIZING_BACKENDS = java.util.Set.of("cpu-amx");
     /** Backends that read {@code --max-isa}. */
     static final java.util.Set<String> ISA_BACKENDS = java.util.Set.of("cpu-amx");
 
@@ -92,19 +90,23 @@ final class ModelOptions {
      * resolved by the same ranking the engine uses (one more discovery, only when such a flag is set).
      */
     void checkBackendFlags(String chosen) {
-        boolean quantized = backendProperties().containsKey("quantization");
+        String scheme = backendProperties().get("quantization");
         boolean isa = maxIsa != null && !maxIsa.isBlank();
-        if (!quantized && !isa) return;
-        String name = chosen;
-        if (name == null) {
-            name = io.jsgl.engine.backend.BackendRegistry.AUTO.equals(backend)
-                    ? io.jsgl.engine.backend.BackendRegistry.discover(io.jsgl.engine.backend.BackendRegistry.pluginDir(pluginDir))
-                            .select(backend).name()
-                    : backend;
-        }
-        if (quantized && !QUANTIZING_BACKENDS.contains(name)) {
-            throw new IllegalArgumentException("--quantization " + quantization + " is not supported by backend " + name
-                    + " (only " + String.join(", ", QUANTIZING_BACKENDS) + " quantizes; use --backend cpu-amx or drop the flag)");
+        if (scheme == null && !isa) return;
+        var registry = io.jsgl.engine.backend.BackendRegistry.discover(io.jsgl.engine.backend.BackendRegistry.pluginDir(pluginDir));
+        String name = chosen != null ? chosen
+                : io.jsgl.engine.backend.BackendRegistry.AUTO.equals(backend) ? registry.select(backend).name() : backend;
+        if (scheme != null) {
+            // the backends' own declarations (BackendDescriptor.quantizations), third-party plugins included
+            var all = registry.candidates();
+            boolean ok = all.stream().anyMatch(c -> c.name().equals(name) && c.descriptor().quantizes(scheme));
+            if (!ok) {
+                var able = all.stream().filter(c -> c.descriptor().quantizes(scheme)).map(c -> c.name()).toList();
+                throw new IllegalArgumentException("--quantization " + quantization + " is not supported by backend " + name
+                        + (able.isEmpty() ? " (no installed backend declares it; drop the flag)"
+                                : " (declared by " + String.join(", ", able) + "; use --backend "
+                                        + able.get(0) + " or drop the flag)"));
+            }
         }
         if (isa && !ISA_BACKENDS.contains(name)) {
             throw new IllegalArgumentException("--max-isa applies to " + String.join(", ", ISA_BACKENDS)

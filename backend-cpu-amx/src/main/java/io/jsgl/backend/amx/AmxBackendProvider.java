@@ -44,7 +44,8 @@ public final class AmxBackendProvider implements BackendProvider {
             List.of("linux x86-64 with AVX-512 (oneDNN ISA avx512_core or better); AMX or AVX512_BF16 to rank first",
                     "org.bytedeco:dnnl:3.11-1.5.13:linux-x86_64 and org.bytedeco:opencl:3.0-1.5.13:linux-x86_64 "
                             + "jars on the class path (natives extracted to ~/.cache/jsgl/native)",
-                    "JVM flags --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector"));
+                    "JVM flags --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector"),
+            List.of(AmxConfig.W8A8));
 
     @Override
     public BackendDescriptor descriptor() {

@@ -73,7 +73,7 @@ final class FallbackBackend implements Backend {
         table.forEach((op, dtypes) -> ops.add(new OpSupport(op, dtypes)));
         this.descriptor = new BackendDescriptor(p.name(), p.version(),
                 p.description() + "; " + String.join(", ", onReference.stream().map(Need::toString).toList())
-                        + " on the reference backend", p.spiMin(), p.spiMax(), ops, p.requirements());
+                        + " on the reference backend", p.spiMin(), p.spiMax(), ops, p.requirements(), p.quantizations());
     }
 
     private boolean routed(Op op, DType weightDtype) {
