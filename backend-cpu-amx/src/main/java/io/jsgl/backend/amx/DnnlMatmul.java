@@ -42,8 +42,11 @@ final class DnnlMatmul implements AutoCloseable {
     private final WorkerPool javaPool;
     /** Java driver: rows of M per oneDNN call (0 = all), so a worker's weight slice stays in L2 across calls. */
     private final int mChunk;
-    /** Per call shape, one single-threaded primitive per Java worker (created on that worker). */
-    private final Map<PrimKey, WorkerPrims> workerPrims = new HashMap<>();
+    /**
+     * Per call shape, one single-threaded primitive per Java worker (created on that worker); LRU
+     * like {@link #prims}, since every new prefill length is a new shape.
+     */
+    private final LinkedHashMap<PrimKey, WorkerPrims> workerPrims = new LinkedHashMap<>(64, 0.75f, true);
 
     private record WorkerPrims(PrimKey key, Prim[] per) {}
 
@@ -199,7 +202,17 @@ final class DnnlMatmul implements AutoCloseable {
     }
 
     private WorkerPrims workerPrims(PrimKey key) {
-        return workerPrims.computeIfAbsent(key, k -> new WorkerPrims(k, new Prim[javaPool.threads()]));
+        WorkerPrims set = workerPrims.get(key);
+        if (set == null) {
+            set = new WorkerPrims(key, new Prim[javaPool.threads()]);
+            workerPrims.put(key, set);
+            if (workerPrims.size() > MAX_PRIMITIVES / 4) { // each set holds up to one primitive per worker
+                var eldest = workerPrims.entrySet().iterator().next();
+                workerPrims.remove(eldest.getKey());
+                for (Prim p : eldest.getValue().per) if (p != null) p.close();
+            }
+        }
+        return set;
     }
 
     private Prim prim(PrimKey key, MemorySegment weightsMd) {

@@ -136,6 +136,23 @@ class LinearTest {
         }
     }
 
+    /**
+     * The Java driver keeps per-shape primitive sets in an LRU of 128: 130 prefill lengths evict the
+     * oldest (closing their primitives), and the first length, seen again, is rebuilt and still right.
+     */
+    @Test
+    void javaDriverPrimitiveSetsAreEvictedAndRebuilt() {
+        try (Harness h = new Harness(41, Harness.props("amx.n-slice", "64", "amx.slice-min-kib", "0",
+                "amx.gemm-driver", "java"))) {
+            for (int rows = 64; rows <= 64 + 130; rows++) {
+                run(h, new Shape("r" + rows, rows, rows, 32, new int[] {128}, false, 0), DType.BF16,
+                        Harness.BF16_TOL, Harness.BF16_NMSE);
+            }
+            run(h, new Shape("r64-again", 64, 64, 32, new int[] {128}, false, 0), DType.BF16, Harness.BF16_TOL,
+                    Harness.BF16_NMSE);
+        }
+    }
+
     @Test
     void w8a8RefusedWithoutVnni() {
         var info = OneDnn.init(null);
