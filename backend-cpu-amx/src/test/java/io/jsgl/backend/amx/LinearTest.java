@@ -41,6 +41,7 @@ class LinearTest {
             new Shape("r64of70-k128-n96", 70, 64, 128, new int[] {96}, false, 0),
             new Shape("r7-k80-n40-strided", 7, 7, 80, new int[] {40}, false, 11),
             new Shape("r2-k4099-n16-longk", 2, 2, 4099, new int[] {16}, false, 0),
+            new Shape("r4-k192-n80-bias-strided", 4, 4, 192, new int[] {48, 32}, true, 9),
             new Shape("r40-k896-n200", 40, 40, 896, new int[] {128, 72}, true, 0));
 
     static Stream<Arguments> cases() {
