@@ -8,6 +8,7 @@
 #   bob    jsgl bench-one-batch on /tmp/l1b, batch 1, 16 and 64, input 512, output 32
 #   bob1   the same, batch 1 only
 #   conf   jsgl conformance --backend opencl
+#   jfr    bench-one-batch bs 1 with 512 decode steps under JFR ($OUT/decode.jfr)
 # JOPTS adds JVM options (e.g. -Djsgl.opencl.fuse=false) to every java command. A backend-opencl jar
 # in backend-opencl/target/devlite (cp backend-opencl/target/jsgl-backend-opencl-*.jar there) replaces the
 # bundle's, so the backend can change without rebuilding the bundle.
@@ -43,6 +44,10 @@ for step in "$@"; do
         jsgl bench-one-batch --model /tmp/l1b --backend opencl --batch-size $bs --input-len 512 --output-len 32
       done ;;
     bob1) jsgl bench-one-batch --model /tmp/l1b --backend opencl --batch-size 1 --input-len 512 --output-len 32 ;;
+    jfr)  # host-side CPU samples of a long decode, for `jfr print --events jdk.ExecutionSample`
+      "${J[@]}" -XX:StartFlightRecording=filename=$O/decode.jfr,settings=profile -Djsgl.home="$B/home" -cp "$B/lib/*" \
+        io.jsgl.cli.JsglCli bench-one-batch --model /tmp/l1b --backend opencl --batch-size 1 --input-len 512 \
+        --output-len 512 --probe-bytes 0 2>&1 | grep -E "Prefill\.|Decode\.  median|Exception" ;;
     conf) jsgl conformance --backend opencl --no-progress --out "$O/conf-opencl" | tail -6 ;;
   esac
 done

@@ -8,7 +8,7 @@ set -euo pipefail
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 B=bench/device/bundle
 rm -rf "$B" && mkdir -p "$B/lib" "$B/home/testdata/tokenizers" "$B/home/testdata/models"
-"$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,jdk.incubator.vector,java.management,jdk.unsupported,java.naming,java.desktop,java.xml,java.sql,java.net.http \
+"$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,jdk.incubator.vector,java.management,jdk.unsupported,java.naming,java.desktop,java.xml,java.sql,java.net.http,jdk.jfr \
   --strip-debug --no-man-pages --no-header-files --output "$B/jdk"
 cp -L /usr/lib/x86_64-linux-gnu/libOpenCL.so.1 "$B/"
 cp server/target/jsgl-server-*.jar "$B/lib/"
