@@ -101,11 +101,13 @@ final class Gemm implements ParallelTask {
             pool.run(tiles, this);
 
             // A chunk is a group of up to 4 panels over all rows when there are enough panels to
-            // keep every thread busy; otherwise single panels, and the rows are split too.
+            // keep every thread busy; otherwise the rows are split too, into enough chunks (16 per
+            // thread) that the last ones balance the threads: a narrow weight (down_proj, 28 panels)
+            // in 10 chunks ran at 0.46 of the FMA peak on 2 threads, in 40 at 0.51.
             int threads = pool.threads();
             group = Math.max(1, Math.min(4, w.panels / (4 * threads)));
             groups = (w.panels + group - 1) / group;
-            rowChunks = Math.min(tiles, Math.max(1, (4 * threads + groups - 1) / groups));
+            rowChunks = Math.min(tiles, Math.max(1, (16 * threads + groups - 1) / groups));
             tilesPerChunk = (tiles + rowChunks - 1) / rowChunks;
             rowChunks = (tiles + tilesPerChunk - 1) / tilesPerChunk;
             packing = false;
