@@ -183,21 +183,25 @@ public final class AttentionKernel {
         int vdPad = (vd + B - 1) / B * B;
         int row = b.qStart()[s];
         for (int hh = 0; hh < group; hh++) {
+            int st0 = c0 * ps.split * group + hh; // part p's state is at st0 + p * group
             float mx = Float.NEGATIVE_INFINITY;
-            for (int part = 0; part < ps.split; part++) mx = Math.max(mx, ps.m[(c0 * ps.split + part) * group + hh]);
+            for (int part = 0; part < ps.split; part++) mx = Math.max(mx, ps.m[st0 + part * group]);
             float sum = 0f;
+            for (int part = 0; part < ps.split; part++) {
+                float m = ps.m[st0 + part * group];
+                sum += m == Float.NEGATIVE_INFINITY ? 0f : ps.l[st0 + part * group] * (float) Math.exp(m - mx);
+            }
+            float inv = 1f / sum;
             long oo = Views.at(a.out(), row, (g * group + hh) * vd);
             for (int dv = 0; dv < vd; dv += B) {
                 FloatVector o = FloatVector.zero(F);
-                sum = 0f;
                 for (int part = 0; part < ps.split; part++) {
-                    int st = (c0 * ps.split + part) * group + hh;
+                    int st = st0 + part * group;
                     if (ps.m[st] == Float.NEGATIVE_INFINITY) continue; // a part with no visible key
-                    float w = (float) Math.exp(ps.m[st] - mx);
-                    sum += ps.l[st] * w;
+                    float w = (float) Math.exp(ps.m[st] - mx) * inv;
                     o = FloatVector.fromArray(F, ps.acc, st * vdPad + dv).fma(FloatVector.broadcast(F, w), o);
                 }
-                o.mul(1f / sum).intoMemorySegment(os, oo + 4L * dv, LE, F.indexInRange(dv, vd));
+                o.intoMemorySegment(os, oo + 4L * dv, LE, F.indexInRange(dv, vd));
             }
         }
     }
