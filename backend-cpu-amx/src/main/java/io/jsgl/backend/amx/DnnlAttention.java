@@ -16,7 +16,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -102,7 +101,27 @@ final class DnnlAttention implements AutoCloseable {
         }
     }
 
-    private final LinkedHashMap<Key, Prim> prims = new LinkedHashMap<>(64, 0.75f, true);
+    private final ClosingLru<Key, Prim> prims = new ClosingLru<>(MAX_PRIMITIVES);
+
+    /**
+     * {@code S[b0, h, i, t] = Q[b0, h, i, :] . K[b0, t, :]} for {@code b0} KV heads (all, or one per
+     * task) of {@code group} query heads, {@code n} query rows of a sequence's {@code L} and
+     * {@code tb} of its {@code tPad} gathered keys.
+     */
+    private static Key qkKey(int b0, int group, int n, int hd, int tb, int L, int tPad) {
+        return new Key(0, new long[] {b0, group, n, hd, tb},
+                new long[] {(long) group * L * hd, (long) L * hd, hd, 1},
+                new long[] {(long) tPad * hd, (long) tPad * hd, 1, hd},
+                new long[] {(long) group * n * tb, (long) n * tb, tb, 1});
+    }
+
+    /** {@code out[i, (g * group + h) * vd + :] = P[g, h, i, :] x V[g, :, :]}, written into rows {@code rowStride} apart. */
+    private static Key pvKey(int b0, int group, int n, int tb, int vd, int tPad, long rowStride) {
+        return new Key(1, new long[] {b0, group, n, tb, vd},
+                new long[] {(long) group * n * tb, (long) n * tb, tb, 1},
+                new long[] {(long) tPad * vd, (long) tPad * vd, vd, 1},
+                new long[] {(long) group * vd, vd, rowStride, 1});
+    }
 
     DnnlAttention(WorkerPool pool, DnnlMatmul dnnl, AttentionKernel shared, int minRows, boolean onWorkers) {
         this.pool = pool;
@@ -245,20 +264,14 @@ final class DnnlAttention implements AutoCloseable {
             // keys up to the block's last row, from jLo, padded
             int tb = Math.min(tPad, roundUp(P + i0 + n - jLo, KEY_ALIGN));
             long t1 = profile.start();
-            Prim qk = prim(new Key(0, new long[] {kvh, group, n, hd, tb},
-                    new long[] {(long) group * L * hd, (long) L * hd, hd, 1},
-                    new long[] {(long) tPad * hd, (long) tPad * hd, 1, hd},
-                    new long[] {(long) group * n * tb, (long) n * tb, tb, 1}));
+            Prim qk = prim(qkKey(kvh, group, n, hd, tb, L, tPad));
             qk.execute(qb.asSlice(2L * i0 * hd), kb, sb);
             long t2 = profile.start();
             profile.stop("attention.qk", t1);
             softmax(a, sb, pb, kvh * group * n, n, tb, P + i0 - jLo, window, a.softCap());
             long t3 = profile.start();
             profile.stop("attention.softmax", t2);
-            Prim pv = prim(new Key(1, new long[] {kvh, group, n, tb, vd},
-                    new long[] {(long) group * n * tb, (long) n * tb, tb, 1},
-                    new long[] {(long) tPad * vd, (long) tPad * vd, vd, 1},
-                    new long[] {(long) group * vd, vd, out.rowStride(), 1}));
+            Prim pv = prim(pvKey(kvh, group, n, tb, vd, tPad, out.rowStride()));
             pv.execute(pb, vb, os.asSlice(4L * out.index(b.qStart()[s] + i0, 0)));
             profile.stop("attention.pv", t3);
         }
@@ -268,11 +281,11 @@ final class DnnlAttention implements AutoCloseable {
     private static final class Worker {
         final Buf scores = new Buf();
         final Buf probs = new Buf();
-        final LinkedHashMap<Key, Prim> prims = new LinkedHashMap<>(16, 0.75f, true);
+        /** Single-threaded, created on this worker at first use. */
+        final ClosingLru<Key, Prim> prims = new ClosingLru<>(MAX_PRIMITIVES);
 
         void close() {
-            for (Prim p : prims.values()) p.close();
-            prims.clear();
+            prims.close();
             scores.close();
             probs.close();
         }
@@ -306,36 +319,15 @@ final class DnnlAttention implements AutoCloseable {
             Worker w = workers[worker];
             MemorySegment sb = w.scores.get(4L * group * blk * tPad);
             MemorySegment pb = w.probs.get(2L * group * blk * tPad);
-            workerPrim(w, new Key(2, new long[] {1, group, n, hd, tb},
-                    new long[] {(long) group * L * hd, (long) L * hd, hd, 1},
-                    new long[] {(long) tPad * hd, (long) tPad * hd, 1, hd},
-                    new long[] {(long) group * n * tb, (long) n * tb, tb, 1}))
+            w.prims.get(qkKey(1, group, n, hd, tb, L, tPad), k -> new Prim(k, 1))
                     .execute(qb.asSlice(2L * ((long) g * group * L + i0) * hd), kb.asSlice(2L * g * tPad * hd), sb);
             int off = P + i0 - jLo;
             for (int r = 0; r < group * n; r++) softmaxRow(sb, pb, r, n, tb, off, window, cap);
-            workerPrim(w, new Key(3, new long[] {1, group, n, tb, vd},
-                    new long[] {(long) group * n * tb, (long) n * tb, tb, 1},
-                    new long[] {(long) tPad * vd, (long) tPad * vd, vd, 1},
-                    new long[] {(long) group * vd, vd, out.rowStride(), 1}))
+            w.prims.get(pvKey(1, group, n, tb, vd, tPad, out.rowStride()), k -> new Prim(k, 1))
                     .execute(pb, vb.asSlice(2L * g * tPad * vd),
                             os.asSlice(4L * (out.index(b.qStart()[s] + i0, 0) + (long) g * group * vd)));
         });
         Dnnl.ompSetNumThreads(dnnl.threads); // the caller ran tasks as worker 0
-    }
-
-    /** Worker {@code w}'s single-threaded primitive for {@code key}, created on that worker at first use. */
-    private Prim workerPrim(Worker w, Key key) {
-        Prim p = w.prims.get(key);
-        if (p == null) {
-            p = new Prim(key, 1);
-            w.prims.put(key, p);
-            if (w.prims.size() > MAX_PRIMITIVES) {
-                var eldest = w.prims.entrySet().iterator().next();
-                w.prims.remove(eldest.getKey());
-                eldest.getValue().close();
-            }
-        }
-        return p;
     }
 
     private static int roundUp(int x, int m) {
@@ -497,19 +489,12 @@ final class DnnlAttention implements AutoCloseable {
     }
 
     private Prim prim(Key key) {
-        Prim p = prims.get(key);
-        if (p == null) {
+        return prims.get(key, k -> {
             long t0 = profile.start();
-            p = new Prim(key);
+            Prim p = new Prim(k);
             profile.stop("attention.create_primitive", t0);
-            prims.put(key, p);
-            if (prims.size() > MAX_PRIMITIVES) {
-                var eldest = prims.entrySet().iterator().next();
-                prims.remove(eldest.getKey());
-                eldest.getValue().close();
-            }
-        }
-        return p;
+            return p;
+        });
     }
 
     /** The implementation oneDNN picked for the most recent primitive, for tests and reports. */
@@ -610,8 +595,7 @@ final class DnnlAttention implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Prim p : prims.values()) p.close();
-        prims.clear();
+        prims.close();
         for (Worker w : workers) w.close();
         kBuf.close();
         vBuf.close();

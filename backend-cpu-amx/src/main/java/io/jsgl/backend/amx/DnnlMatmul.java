@@ -6,7 +6,6 @@ import io.jsgl.cpu.kernels.WorkerPool;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.logging.Logger;
 
@@ -46,9 +45,15 @@ final class DnnlMatmul implements AutoCloseable {
      * Per call shape, one single-threaded primitive per Java worker (created on that worker); LRU
      * like {@link #prims}, since every new prefill length is a new shape.
      */
-    private final LinkedHashMap<PrimKey, WorkerPrims> workerPrims = new LinkedHashMap<>(64, 0.75f, true);
+    private final ClosingLru<PrimKey, WorkerPrims> workerPrims = new ClosingLru<>(MAX_PRIMITIVES / 4);
 
-    private record WorkerPrims(PrimKey key, Prim[] per) {}
+    /** A shape's single-threaded primitives, one slot per worker. */
+    private record WorkerPrims(PrimKey key, Prim[] per) implements AutoCloseable {
+        @Override
+        public void close() {
+            for (Prim p : per) if (p != null) p.close();
+        }
+    }
 
     private record LayoutKey(MatKind kind, int k, int n) {}
 
@@ -57,7 +62,7 @@ final class DnnlMatmul implements AutoCloseable {
     private final Map<LayoutKey, MemorySegment> layouts = new HashMap<>();
     /** Per (kind, K, slice columns): whether a slice of a packed weight is itself a packed weight. */
     private final Map<LayoutKey, Boolean> sliceable = new HashMap<>();
-    private final LinkedHashMap<PrimKey, Prim> prims = new LinkedHashMap<>(64, 0.75f, true);
+    private final ClosingLru<PrimKey, Prim> prims = new ClosingLru<>(MAX_PRIMITIVES);
 
     private Arena scratchArena;
     private MemorySegment scratch = MemorySegment.NULL;
@@ -201,32 +206,13 @@ final class DnnlMatmul implements AutoCloseable {
         return p;
     }
 
+    /** A shape's per-worker set; a set holds up to one primitive per worker, so fewer sets are kept. */
     private WorkerPrims workerPrims(PrimKey key) {
-        WorkerPrims set = workerPrims.get(key);
-        if (set == null) {
-            set = new WorkerPrims(key, new Prim[javaPool.threads()]);
-            workerPrims.put(key, set);
-            if (workerPrims.size() > MAX_PRIMITIVES / 4) { // each set holds up to one primitive per worker
-                var eldest = workerPrims.entrySet().iterator().next();
-                workerPrims.remove(eldest.getKey());
-                for (Prim p : eldest.getValue().per) if (p != null) p.close();
-            }
-        }
-        return set;
+        return workerPrims.get(key, k -> new WorkerPrims(k, new Prim[javaPool.threads()]));
     }
 
     private Prim prim(PrimKey key, MemorySegment weightsMd) {
-        Prim p = prims.get(key);
-        if (p == null) {
-            p = new Prim(key, weightsMd);
-            prims.put(key, p);
-            if (prims.size() > MAX_PRIMITIVES) {
-                var eldest = prims.entrySet().iterator().next();
-                prims.remove(eldest.getKey());
-                eldest.getValue().close();
-            }
-        }
-        return p;
+        return prims.get(key, k -> new Prim(k, weightsMd));
     }
 
     /**
@@ -266,8 +252,7 @@ final class DnnlMatmul implements AutoCloseable {
     /** The implementation oneDNN runs for a shape, e.g. {@code brg_matmul:avx10_1_512_amx} (creates the primitive). */
     String implementation(PackedLinear w, int m) {
         PrimKey key = new PrimKey(w.kind, m, w.k, w.n, w.k, w.n, false);
-        Prim p = prims.computeIfAbsent(key, kk -> new Prim(kk, w.md));
-        return p.impl;
+        return prim(key, w.md).impl;
     }
 
     private MemorySegment scratchpad(long bytes) {
@@ -383,12 +368,8 @@ final class DnnlMatmul implements AutoCloseable {
     public void close() {
         if (closed) return;
         closed = true;
-        for (Prim p : prims.values()) p.close();
-        prims.clear();
-        for (WorkerPrims set : workerPrims.values()) {
-            for (Prim p : set.per) if (p != null) p.close();
-        }
-        workerPrims.clear();
+        prims.close();
+        workerPrims.close();
         for (MemorySegment md : layouts.values()) Dnnl.mdDestroy(md);
         layouts.clear();
         Dnnl.streamDestroy(stream);
