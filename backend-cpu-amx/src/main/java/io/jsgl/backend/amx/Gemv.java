@@ -1,5 +1,6 @@
 package io.jsgl.backend.amx;
 
+import io.jsgl.cpu.kernels.Bf16Lanes;
 import io.jsgl.cpu.kernels.Views;
 import io.jsgl.cpu.kernels.WorkerPool;
 import io.jsgl.spi.Tensor;
@@ -107,14 +108,14 @@ final class Gemv {
                 FloatVector x1 = FloatVector.broadcast(F, x[k + 1]);
                 FloatVector y0 = FloatVector.broadcast(F, x[k + secondK]);
                 FloatVector y1 = FloatVector.broadcast(F, x[k + secondK + 1]);
-                a0 = low(p0).fma(x0, a0);
-                a1 = high(p0).fma(x1, a1);
-                a2 = low(p1).fma(x0, a2);
-                a3 = high(p1).fma(x1, a3);
-                b0 = low(r0).fma(y0, b0);
-                b1 = high(r0).fma(y1, b1);
-                b2 = low(r1).fma(y0, b2);
-                b3 = high(r1).fma(y1, b3);
+                a0 = Bf16Lanes.low(p0).fma(x0, a0);
+                a1 = Bf16Lanes.high(p0).fma(x1, a1);
+                a2 = Bf16Lanes.low(p1).fma(x0, a2);
+                a3 = Bf16Lanes.high(p1).fma(x1, a3);
+                b0 = Bf16Lanes.low(r0).fma(y0, b0);
+                b1 = Bf16Lanes.high(r0).fma(y1, b1);
+                b2 = Bf16Lanes.low(r1).fma(y0, b2);
+                b3 = Bf16Lanes.high(r1).fma(y1, b3);
             }
         }
         if (kBlocks % 2 != 0) { // the K block past the last whole half
@@ -125,10 +126,10 @@ final class Gemv {
                 IntVector p1 = IntVector.fromMemorySegment(I, data, base + kk * 128L + 64, LE);
                 FloatVector x0 = FloatVector.broadcast(F, x[k0 + 2 * kk]);
                 FloatVector x1 = FloatVector.broadcast(F, x[k0 + 2 * kk + 1]);
-                a0 = low(p0).fma(x0, a0);
-                a1 = high(p0).fma(x1, a1);
-                a2 = low(p1).fma(x0, a2);
-                a3 = high(p1).fma(x1, a3);
+                a0 = Bf16Lanes.low(p0).fma(x0, a0);
+                a1 = Bf16Lanes.high(p0).fma(x1, a1);
+                a2 = Bf16Lanes.low(p1).fma(x0, a2);
+                a3 = Bf16Lanes.high(p1).fma(x1, a3);
             }
         }
         int n0 = nb * 32;
@@ -140,16 +141,6 @@ final class Gemv {
             if (bias != null) y = y.add(FloatVector.fromMemorySegment(F, bias, 4L * n, LE, mask));
             y.intoMemorySegment(out, outRow + 4L * n, LE, mask);
         }
-    }
-
-    /** The even-K halves of a line of K pairs, as floats. */
-    private static FloatVector low(IntVector pairs) {
-        return pairs.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    /** The odd-K halves. */
-    private static FloatVector high(IntVector pairs) {
-        return pairs.and(0xffff0000).reinterpretAsFloats();
     }
 
     /** {@link #bf16Block32} for int8 (BA16a32b4a): 4 K values per lane, 8 accumulators. */
@@ -220,16 +211,16 @@ final class Gemv {
                     IntVector p = IntVector.fromMemorySegment(I, data, base + kk * rowBytes, LE);
                     IntVector q = IntVector.fromMemorySegment(I, data, base + (kk + 1) * rowBytes, LE);
                     int k = k0 + 2 * kk;
-                    a0 = p.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.broadcast(F, x[k]), a0);
-                    a1 = p.and(0xffff0000).reinterpretAsFloats().fma(FloatVector.broadcast(F, x[k + 1]), a1);
-                    a2 = q.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.broadcast(F, x[k + 2]), a2);
-                    a3 = q.and(0xffff0000).reinterpretAsFloats().fma(FloatVector.broadcast(F, x[k + 3]), a3);
+                    a0 = Bf16Lanes.low(p).fma(FloatVector.broadcast(F, x[k]), a0);
+                    a1 = Bf16Lanes.high(p).fma(FloatVector.broadcast(F, x[k + 1]), a1);
+                    a2 = Bf16Lanes.low(q).fma(FloatVector.broadcast(F, x[k + 2]), a2);
+                    a3 = Bf16Lanes.high(q).fma(FloatVector.broadcast(F, x[k + 3]), a3);
                 }
                 for (; kk < kInner; kk++) {
                     IntVector p = IntVector.fromMemorySegment(I, data, base + kk * rowBytes, LE);
                     int k = k0 + 2 * kk;
-                    a0 = p.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.broadcast(F, x[k]), a0);
-                    a1 = p.and(0xffff0000).reinterpretAsFloats().fma(FloatVector.broadcast(F, x[k + 1]), a1);
+                    a0 = Bf16Lanes.low(p).fma(FloatVector.broadcast(F, x[k]), a0);
+                    a1 = Bf16Lanes.high(p).fma(FloatVector.broadcast(F, x[k + 1]), a1);
                 }
             }
             int n0 = nb * nBlock + v;

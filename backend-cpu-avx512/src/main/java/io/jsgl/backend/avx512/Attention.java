@@ -1,5 +1,6 @@
 package io.jsgl.backend.avx512;
 
+import io.jsgl.cpu.kernels.Bf16Lanes;
 import io.jsgl.cpu.kernels.SharedPrefixPlan;
 
 import io.jsgl.cpu.kernels.WorkerPool;
@@ -342,8 +343,8 @@ final class Attention implements ParallelTask {
             case BF16 -> {
                 for (int c = 0; c < n; c += 32) {
                     IntVector v = IntVector.fromMemorySegment(I, pool, src + 2L * c, LE);
-                    Gemv.low(v).intoArray(dst, at + c);
-                    Gemv.high(v).intoArray(dst, at + c + 16);
+                    Bf16Lanes.low(v).intoArray(dst, at + c);
+                    Bf16Lanes.high(v).intoArray(dst, at + c + 16);
                 }
             }
             case F16 -> {

@@ -1,5 +1,6 @@
 package io.jsgl.backend.avx512;
 
+import io.jsgl.cpu.kernels.Bf16Lanes;
 import io.jsgl.cpu.kernels.ParallelTask;
 import io.jsgl.cpu.kernels.WorkerPool;
 import io.jsgl.spi.Tensor;
@@ -112,8 +113,8 @@ final class BatchGemv implements ParallelTask {
         int xo = g * k * GROUP;
         for (int c = 0; c < k; c++, xo += GROUP) {
             IntVector v = IntVector.fromMemorySegment(I, ws, base + 64L * c, LE);
-            FloatVector lo = Gemv.low(v);
-            FloatVector hi = Gemv.high(v);
+            FloatVector lo = Bf16Lanes.low(v);
+            FloatVector hi = Bf16Lanes.high(v);
             FloatVector x0 = FloatVector.broadcast(F, x[xo]);
             a0 = lo.fma(x0, a0);
             b0 = hi.fma(x0, b0);

@@ -1,5 +1,6 @@
 package io.jsgl.backend.avx512;
 
+import io.jsgl.cpu.kernels.Bf16Lanes;
 import io.jsgl.cpu.kernels.WorkerPool;
 import io.jsgl.cpu.kernels.ParallelTask;
 
@@ -178,8 +179,8 @@ final class Gemm implements ParallelTask {
         if (w.storage == PackedWeight.Storage.BF16) {
             for (int c = 0; c < kc; c++) {
                 IntVector v = IntVector.fromMemorySegment(I, ws, base + 64L * c, LE);
-                Gemv.low(v).intoMemorySegment(wb, 4L * c * NR, LE);
-                Gemv.high(v).intoMemorySegment(wb, 4L * c * NR + 64, LE);
+                Bf16Lanes.low(v).intoMemorySegment(wb, 4L * c * NR, LE);
+                Bf16Lanes.high(v).intoMemorySegment(wb, 4L * c * NR + 64, LE);
             }
         } else {
             MemorySegment.copy(ws, base, wb, 0, 4L * kc * NR);

@@ -1,5 +1,6 @@
 package io.jsgl.backend.avx512;
 
+import io.jsgl.cpu.kernels.Bf16Lanes;
 import io.jsgl.cpu.kernels.WorkerPool;
 import io.jsgl.cpu.kernels.ParallelTask;
 
@@ -26,7 +27,6 @@ final class Gemv implements ParallelTask {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final int HIGH_HALF = 0xffff0000;
 
     private final WorkerPool pool;
     private float[] x = new float[0];
@@ -111,20 +111,20 @@ final class Gemv implements ParallelTask {
             FloatVector x1 = FloatVector.broadcast(F, x[q + c]);
             FloatVector x2 = FloatVector.broadcast(F, x[2 * q + c]);
             FloatVector x3 = FloatVector.broadcast(F, x[3 * q + c]);
-            lo0 = low(w0).fma(x0, lo0);
-            hi0 = high(w0).fma(x0, hi0);
-            lo1 = low(w1).fma(x1, lo1);
-            hi1 = high(w1).fma(x1, hi1);
-            lo2 = low(w2).fma(x2, lo2);
-            hi2 = high(w2).fma(x2, hi2);
-            lo3 = low(w3).fma(x3, lo3);
-            hi3 = high(w3).fma(x3, hi3);
+            lo0 = Bf16Lanes.low(w0).fma(x0, lo0);
+            hi0 = Bf16Lanes.high(w0).fma(x0, hi0);
+            lo1 = Bf16Lanes.low(w1).fma(x1, lo1);
+            hi1 = Bf16Lanes.high(w1).fma(x1, hi1);
+            lo2 = Bf16Lanes.low(w2).fma(x2, lo2);
+            hi2 = Bf16Lanes.high(w2).fma(x2, hi2);
+            lo3 = Bf16Lanes.low(w3).fma(x3, lo3);
+            hi3 = Bf16Lanes.high(w3).fma(x3, hi3);
         }
         for (int c = 4 * q; c < k; c++) { // the columns past the last whole quarter
             IntVector w0 = IntVector.fromMemorySegment(I, ws, b0 + 64L * c, LE);
             FloatVector x0 = FloatVector.broadcast(F, x[c]);
-            lo0 = low(w0).fma(x0, lo0);
-            hi0 = high(w0).fma(x0, hi0);
+            lo0 = Bf16Lanes.low(w0).fma(x0, lo0);
+            hi0 = Bf16Lanes.high(w0).fma(x0, hi0);
         }
         float[] acc = this.acc[worker];
         lo0.add(lo1).add(lo2.add(lo3)).intoArray(acc, 0);
@@ -149,7 +149,7 @@ final class Gemv implements ParallelTask {
             long o = 64L * c;
             IntVector v0 = IntVector.fromMemorySegment(I, ws, base0 + o, LE);
             IntVector v1 = IntVector.fromMemorySegment(I, ws, base1 + o, LE);
-            FloatVector lo = low(v0), hi = high(v0), lo1 = low(v1), hi1 = high(v1);
+            FloatVector lo = Bf16Lanes.low(v0), hi = Bf16Lanes.high(v0), lo1 = Bf16Lanes.low(v1), hi1 = Bf16Lanes.high(v1);
             int d = h + c;
             a0 = lo.fma(FloatVector.broadcast(F, x[c]), a0);
             a1 = hi.fma(FloatVector.broadcast(F, x[c]), a1);
@@ -171,7 +171,7 @@ final class Gemv implements ParallelTask {
         if ((k & 1) != 0) { // the last column of an odd k
             int c = k - 1;
             IntVector v = IntVector.fromMemorySegment(I, ws, w.offset(p, c), LE);
-            FloatVector lo = low(v), hi = high(v);
+            FloatVector lo = Bf16Lanes.low(v), hi = Bf16Lanes.high(v);
             a0 = lo.fma(FloatVector.broadcast(F, x[c]), a0);
             a1 = hi.fma(FloatVector.broadcast(F, x[c]), a1);
             a2 = lo.fma(FloatVector.broadcast(F, x[r1 + c]), a2);
@@ -228,16 +228,6 @@ final class Gemv implements ParallelTask {
         lo3.intoArray(acc, 96);
         hi3.intoArray(acc, 112);
         for (int r = 0; r < rows; r++) store(r, p, acc);
-    }
-
-    /** Rows 0..15 of a panel column: the low bf16 of each lane shifted into float position. */
-    static FloatVector low(IntVector v) {
-        return v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    /** Rows 16..31: the high bf16 of each lane is already in float position. */
-    static FloatVector high(IntVector v) {
-        return v.and(HIGH_HALF).reinterpretAsFloats();
     }
 
     /** Writes row r of panel p from {@code acc[r*32 ..]}. */
