@@ -55,7 +55,7 @@ final class ModelOptions {
                 io.jsgl.engine.backend.FallbackPolicy.parse(fallback), io.jsgl.engine.model.ModelRequirements.forModel(dir),
                 io.jsgl.engine.backend.BackendRegistry.pluginDir(pluginDir));
         try {
-            checkBackendFlags(opened.candidate().name());
+            checkBackendFlags(opened.candidate().name(), opened.candidate().descriptor());
         } catch (RuntimeException e) {
             opened.close();
             throw e;
@@ -90,18 +90,26 @@ final class ModelOptions {
      * resolved by the same ranking the engine uses (one more discovery, only when such a flag is set).
      */
     void checkBackendFlags(String chosen) {
+        checkBackendFlags(chosen, null);
+    }
+
+    /**
+     * {@code chosenDescriptor}: the opened backend's declaration, when there is one; the registry is
+     * then discovered (every backend probed) only to name the backends that do declare a refused scheme.
+     */
+    void checkBackendFlags(String chosen, io.jsgl.spi.BackendDescriptor chosenDescriptor) {
         String scheme = backendProperties().get("quantization");
         boolean isa = maxIsa != null && !maxIsa.isBlank();
         if (scheme == null && !isa) return;
-        var registry = io.jsgl.engine.backend.BackendRegistry.discover(io.jsgl.engine.backend.BackendRegistry.pluginDir(pluginDir));
         String name = chosen != null ? chosen
-                : io.jsgl.engine.backend.BackendRegistry.AUTO.equals(backend) ? registry.select(backend).name() : backend;
+                : io.jsgl.engine.backend.BackendRegistry.AUTO.equals(backend) ? registry().select(backend).name() : backend;
         if (scheme != null) {
             // the backends' own declarations (BackendDescriptor.quantizations), third-party plugins included
-            var all = registry.candidates();
-            boolean ok = all.stream().anyMatch(c -> c.name().equals(name) && c.descriptor().quantizes(scheme));
+            boolean ok = chosenDescriptor != null ? chosenDescriptor.quantizes(scheme)
+                    : registry().candidates().stream().anyMatch(c -> c.name().equals(name) && c.descriptor().quantizes(scheme));
             if (!ok) {
-                var able = all.stream().filter(c -> c.descriptor().quantizes(scheme)).map(c -> c.name()).toList();
+                var able = registry().candidates().stream().filter(c -> c.descriptor().quantizes(scheme))
+                        .map(c -> c.name()).toList();
                 throw new IllegalArgumentException("--quantization " + quantization + " is not supported by backend " + name
                         + (able.isEmpty() ? " (no installed backend declares it; drop the flag)"
                                 : " (declared by " + String.join(", ", able) + "; use --backend "
@@ -112,6 +120,16 @@ final class ModelOptions {
             throw new IllegalArgumentException("--max-isa applies to " + String.join(", ", ISA_BACKENDS)
                     + " (oneDNN); backend " + name + " does not use it");
         }
+    }
+
+    /** Discovered on first need: discovery probes every backend. */
+    private io.jsgl.engine.backend.BackendRegistry registry;
+
+    private io.jsgl.engine.backend.BackendRegistry registry() {
+        if (registry == null) {
+            registry = io.jsgl.engine.backend.BackendRegistry.discover(io.jsgl.engine.backend.BackendRegistry.pluginDir(pluginDir));
+        }
+        return registry;
     }
 
     static Path defaultModel() {

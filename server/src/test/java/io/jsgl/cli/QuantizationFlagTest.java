@@ -32,6 +32,17 @@ class QuantizationFlagTest {
     }
 
     @Test
+    void theOpenedBackendsOwnDescriptorDecides() {
+        var plain = new BackendDescriptor("cpu-avx512", "1", "declares nothing", 1, 1, List.of(), List.of());
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> options("cpu-avx512").checkBackendFlags("cpu-avx512", plain));
+        assertTrue(e.getMessage().contains("declared by cpu-amx"), e.getMessage());
+        var declaring = new BackendDescriptor("plugin-q", "1", "a plugin that quantizes", 1, 1, List.of(), List.of(),
+                List.of("w8a8_int8"));
+        assertDoesNotThrow(() -> options("plugin-q").checkBackendFlags("plugin-q", declaring));
+    }
+
+    @Test
     void descriptorsOfTheFirstSpiFormQuantizeNothing() {
         var d = new BackendDescriptor("plugin", "1", "an SPI 1 plugin", 1, 1, List.of(), List.of());
         assertTrue(d.quantizations().isEmpty());
