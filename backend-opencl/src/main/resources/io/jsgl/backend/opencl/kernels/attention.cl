@@ -260,17 +260,6 @@ __kernel void rope_kv_store(__global float* q, long qOff, int qStride, int qHead
 // split). Scores: one key per thread. Values: warp w takes keys w, w+4, ...; lane l channels
 // l, l+32, ..; the 4 warps' sums meet in local memory at the end. With nsplit > 1 the last
 // split of a (row, kv head, head block) to finish (device-wide counter) merges the partials.
-#ifdef JSGL_NV
-inline float warp_max32(float v) {
-    float t;
-    asm volatile("shfl.sync.bfly.b32 %0, %1, 16, 0x1f, 0xffffffff;" : "=f"(t) : "f"(v)); v = fmax(v, t);
-    asm volatile("shfl.sync.bfly.b32 %0, %1, 8, 0x1f, 0xffffffff;" : "=f"(t) : "f"(v)); v = fmax(v, t);
-    asm volatile("shfl.sync.bfly.b32 %0, %1, 4, 0x1f, 0xffffffff;" : "=f"(t) : "f"(v)); v = fmax(v, t);
-    asm volatile("shfl.sync.bfly.b32 %0, %1, 2, 0x1f, 0xffffffff;" : "=f"(t) : "f"(v)); v = fmax(v, t);
-    asm volatile("shfl.sync.bfly.b32 %0, %1, 1, 0x1f, 0xffffffff;" : "=f"(t) : "f"(v)); v = fmax(v, t);
-    return v;
-}
-#endif
 #define AW 4        // warps per work-group
 #define AWCH 4      // value channels per lane: vd <= 128
 

@@ -50,18 +50,6 @@ inline float2 loadkv2_bf16(__global const ushort* p) {
 #define LOADKV2(p) loadkv2_bf16(p)
 #endif
 
-#ifdef JSGL_NV
-inline float ad_wmax(float v) {
-    float t;
-    asm volatile("shfl.sync.bfly.b32 %0, %1, 16, 0x1f, 0xffffffff;" : "=f"(t) : "f"(v)); v = fmax(v, t);
-    asm volatile("shfl.sync.bfly.b32 %0, %1, 8, 0x1f, 0xffffffff;" : "=f"(t) : "f"(v)); v = fmax(v, t);
-    asm volatile("shfl.sync.bfly.b32 %0, %1, 4, 0x1f, 0xffffffff;" : "=f"(t) : "f"(v)); v = fmax(v, t);
-    asm volatile("shfl.sync.bfly.b32 %0, %1, 2, 0x1f, 0xffffffff;" : "=f"(t) : "f"(v)); v = fmax(v, t);
-    asm volatile("shfl.sync.bfly.b32 %0, %1, 1, 0x1f, 0xffffffff;" : "=f"(t) : "f"(v)); v = fmax(v, t);
-    return v;
-}
-#endif
-
 __kernel __attribute__((reqd_work_group_size(AD_T, 1, 1)))
 void attention_d(__global float* q, long qOff, int qStride,
                  __global float* k, long kOff, int kStride,
@@ -227,7 +215,7 @@ void attention_d(__global float* q, long qOff, int qStride,
         float cm[AD_MAXG];
 #ifdef JSGL_NV
 #pragma unroll
-        for (int i = 0; i < AD_MAXG; i++) cm[i] = i < nh ? ad_wmax(s[i]) : -INFINITY;
+        for (int i = 0; i < AD_MAXG; i++) cm[i] = i < nh ? warp_max32(s[i]) : -INFINITY;
 #else
 #pragma unroll
         for (int i = 0; i < AD_MAXG; i++) {

@@ -37,6 +37,17 @@ inline float warp_sum32(float v) {
     asm volatile("shfl.sync.bfly.b32 %0, %1, 1, 0x1f, 0xffffffff;" : "=f"(t) : "f"(v)); v += t;
     return v;
 }
+
+// max over the 32 lanes of a warp (NVIDIA only; the kernels that call it are NVIDIA paths)
+inline float warp_max32(float v) {
+    float t;
+    asm volatile("shfl.sync.bfly.b32 %0, %1, 16, 0x1f, 0xffffffff;" : "=f"(t) : "f"(v)); v = fmax(v, t);
+    asm volatile("shfl.sync.bfly.b32 %0, %1, 8, 0x1f, 0xffffffff;" : "=f"(t) : "f"(v)); v = fmax(v, t);
+    asm volatile("shfl.sync.bfly.b32 %0, %1, 4, 0x1f, 0xffffffff;" : "=f"(t) : "f"(v)); v = fmax(v, t);
+    asm volatile("shfl.sync.bfly.b32 %0, %1, 2, 0x1f, 0xffffffff;" : "=f"(t) : "f"(v)); v = fmax(v, t);
+    asm volatile("shfl.sync.bfly.b32 %0, %1, 1, 0x1f, 0xffffffff;" : "=f"(t) : "f"(v)); v = fmax(v, t);
+    return v;
+}
 #endif
 
 // a load that bypasses the (non-coherent) L1 cache: reads what other work-groups wrote before a
