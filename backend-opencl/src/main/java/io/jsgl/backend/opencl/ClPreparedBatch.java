@@ -25,10 +25,16 @@ final class ClPreparedBatch implements PreparedBatch {
     final int maxKeys;
     /** Every row is its own sequence's only new token (a decode batch): no row reads another row's new key. */
     final boolean decodeOnly;
+    /**
+     * A decode batch whose every row's new slot is the slot table's entry at its position: the row's
+     * new key is the last key it attends to, so attention may take it from the fresh k and v.
+     */
+    final boolean decodeFresh;
     private boolean closed;
 
     ClPreparedBatch(OpenClBackend owner, AttentionBatch layout, ClBuffer table, int rowSeqOff, int rowPosOff,
-                    int newSlotsOff, int slotStartOff, int slotTableOff, int rowBaseOff, int maxKeys, boolean decodeOnly) {
+                    int newSlotsOff, int slotStartOff, int slotTableOff, int rowBaseOff, int maxKeys, boolean decodeOnly,
+                    boolean decodeFresh) {
         this.owner = owner;
         this.layout = layout;
         this.table = table;
@@ -40,6 +46,7 @@ final class ClPreparedBatch implements PreparedBatch {
         this.rowBaseOff = rowBaseOff;
         this.maxKeys = maxKeys;
         this.decodeOnly = decodeOnly;
+        this.decodeFresh = decodeOnly && decodeFresh;
     }
 
     @Override

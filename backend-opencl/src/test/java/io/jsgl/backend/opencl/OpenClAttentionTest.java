@@ -41,6 +41,7 @@ class OpenClAttentionTest {
     @AfterAll
     static void close() {
         if (s != null) s.close();
+        if (split != null) split.close();
     }
 
     record Shape(String name, int heads, int kvHeads, int headDim, int vHeadDim, int window, float softCap) {}
@@ -86,16 +87,36 @@ class OpenClAttentionTest {
         tests.add(dynamicTest("rope + attention, long decode over several chunk rounds a warp, gqa 8/2 hd=64 kv=BF16",
                 () -> run(new Shape("rope long", 8, 2, 64, 64, 0, 0), DType.BF16, 0, 1100,
                         RopeConfig.create(RopeStyle.NEOX, 64, 500000, new RopeScaling.None()))));
-        tests.add(dynamicTest("long decode, decode kernel off (auto key splits) gqa 4/2 kv=BF16", () -> {
+        tests.add(dynamicTest("long decode, decode kernels off (auto key splits) gqa 4/2 kv=BF16", () -> {
             s.ocl.decodeAttention = false;
+            s.ocl.splitDecode = false;
             try {
                 run(new Shape("long", 4, 2, 32, 32, 0, 0), DType.BF16, 0, 520);
                 run(new Shape("rope long", 8, 2, 64, 64, 0, 0), DType.F32, 0, 700,
                         RopeConfig.create(RopeStyle.NEOX, 64, 500000, new RopeScaling.None()));
             } finally {
                 s.ocl.decodeAttention = true;
+                s.ocl.splitDecode = true;
             }
         }));
+        // attention_s (ClSplitAttention, the default for decode steps): the decode step of each run
+        // (rows of 1, several splits and one), forced split lengths, RoPE fused or already applied
+        RopeConfig neox32 = RopeConfig.create(RopeStyle.NEOX, 32, 10000, new RopeScaling.None());
+        splitCase(tests, "gqa 8/2 hd=32 kv=F32 no rope", new Shape("s1", 8, 2, 32, 32, 0, 0), DType.F32, 16, 40, null);
+        splitCase(tests, "gqa 8/2 hd=32 kv=BF16 rope, ~20 splits", new Shape("s2", 8, 2, 32, 32, 0, 0), DType.BF16, 16, 300,
+                neox32);
+        splitCase(tests, "gqa 4/1 hd=40 kv=F16 interleaved partial rope", new Shape("s3", 4, 1, 40, 40, 0, 0), DType.F16, 32,
+                100, RopeConfig.create(RopeStyle.INTERLEAVED, 20, 10000, new RopeScaling.None()));
+        splitCase(tests, "window 16 + soft-cap 50, hd=128 kv=F32", new Shape("s4", 4, 2, 128, 128, 16, 50f), DType.F32, 16,
+                40, null);
+        splitCase(tests, "gqa 16/2 hd=256 kv=BF16 rope", new Shape("s5", 16, 2, 256, 256, 0, 0), DType.BF16, 16, 40,
+                RopeConfig.create(RopeStyle.NEOX, 256, 10000, new RopeScaling.None()));
+        splitCase(tests, "mha 4/4 hd=64 kv=F32, split 64", new Shape("s6", 4, 4, 64, 64, 0, 0), DType.F32, 64, 150, null);
+        splitCase(tests, "mqa 6/1 hd=16 kv=BF16 rope, split 32", new Shape("s7", 6, 1, 16, 16, 0, 0), DType.BF16, 32, 70,
+                RopeConfig.create(RopeStyle.NEOX, 16, 10000, new RopeScaling.None()));
+        splitCase(tests, "soft-cap 5, auto split, kv=F32", new Shape("s8", 4, 2, 32, 32, 0, 5f), DType.F32, 0, 90, null);
+        splitCase(tests, "sliding window 5 hd=32 kv=BF16 rope", new Shape("s9", 4, 2, 32, 32, 5, 0), DType.BF16, 16, 40,
+                neox32);
         tests.add(dynamicTest("decode kernel without its RoPE/KV-store prologue, gqa 8/2 hd=64 kv=BF16", () -> {
             try (OpenClTestSupport plain = new OpenClTestSupport(9, java.util.Map.of("opencl.decodeAttention", "true",
                     "opencl.decodeAttentionRope", "false"))) {
@@ -121,6 +142,33 @@ class OpenClAttentionTest {
                 () -> run(new Shape("qkv rope partial", 4, 1, 40, 40, 0, 0), DType.F16, 0, 70,
                         RopeConfig.create(RopeStyle.INTERLEAVED, 20, 10000, new RopeScaling.None()), true)));
         return tests.stream();
+    }
+
+    /** A run on a backend with default decode settings (attention_s), asserting that its program was built. */
+    private static void splitCase(List<DynamicTest> tests, String name, Shape sh, DType kv, int splitKeys, int prefix,
+                                  RopeConfig rope) {
+        tests.add(dynamicTest("attention_s: " + name, () -> {
+            OpenClTestSupport saved = s;
+            s = split();
+            int keys = s.ocl.decodeSplitKeys;
+            s.ocl.decodeSplitKeys = splitKeys;
+            try {
+                run(sh, kv, 0, prefix, rope);
+            } finally {
+                s.ocl.decodeSplitKeys = keys;
+                s = saved;
+            }
+            org.junit.jupiter.api.Assertions.assertTrue(
+                    split.ocl.programFlags().keySet().stream().anyMatch(p -> p.startsWith("attsplit-" + OpenClBackend
+                            .dtypeCode(kv) + "-" + sh.headDim() + "-")), "attention_s did not run: " + split.ocl.programFlags());
+        }));
+    }
+
+    private static OpenClTestSupport split;
+
+    private static OpenClTestSupport split() {
+        if (split == null) split = new OpenClTestSupport(11, java.util.Map.of());
+        return split;
     }
 
     private static double tolerance(DType kv) {

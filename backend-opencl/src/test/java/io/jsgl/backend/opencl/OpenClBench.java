@@ -262,19 +262,22 @@ public final class OpenClBench {
         }
     }
 
-    /** Decode bs=1 only: wall time under flush/fusion variants, then profiled under attention split variants. */
+    /** Decode bs=1 only: wall time under attention/GEMV variants, then profiled. */
     private void decode() {
         // the first variant warms the JIT (noisiest); the older paths come first so a failing new kernel
         // (which takes the context down) still leaves their numbers
-        String[][] wall = {{"opencl.normPrologue", "false"}, {"opencl.fuse", "true"}, {"opencl.decodeAttention", "true"},
-                {"opencl.normPrologue", "false"}, {"opencl.fuse", "true"}};
+        String[][] wall = {{"opencl.splitDecode", "false"}, {"opencl.splitDecode", "false"}, {"opencl.fuse", "true"},
+                {"opencl.decodeSplitKeys", "16"}, {"opencl.decodeSplitKeys", "32"}, {"opencl.decodeSplitKeys", "64"},
+                {"opencl.gemvPrefetch", "0"}, {"opencl.gemvPrefetch", "1"}, {"opencl.gemvPrefetch", "4"},
+                {"opencl.fuse", "true"}};
         for (String[] v : wall) variant(Map.of(v[0], v[1]), false, v[0] + "=" + v[1], 1);
-        variant(Map.of("opencl.decodeAttention", "true", "opencl.decodeAttentionRope", "false"), false,
-                "opencl.decodeAttention=true, decodeAttentionRope=false", 1);
+        variant(Map.of("opencl.profile", "true", "opencl.splitDecode", "false", "opencl.gemvPrefetch", "0"), true,
+                "splitDecode=false, gemvPrefetch=0 (previous defaults)", 1);
         variant(Map.of("opencl.profile", "true"), true, "defaults", 1);
-        variant(Map.of("opencl.decodeAttention", "true", "opencl.profile", "true"), true, "opencl.decodeAttention=true", 1);
-        variant(Map.of("opencl.decodeAttention", "true", "opencl.decodeAttentionRope", "false", "opencl.profile", "true"),
-                true, "opencl.decodeAttention=true, decodeAttentionRope=false", 1);
+        for (String sl : new String[] {"16", "32", "64"}) {
+            variant(Map.of("opencl.profile", "true", "opencl.decodeSplitKeys", sl), true, "decodeSplitKeys=" + sl, 1);
+        }
+        variant(Map.of("opencl.profile", "true", "opencl.gemvPrefetch", "4"), true, "gemvPrefetch=4", 1);
     }
 
     private void variant(Map<String, String> props, boolean profile, String label, int seqs) {

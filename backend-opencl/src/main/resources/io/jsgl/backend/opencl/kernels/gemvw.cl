@@ -48,7 +48,14 @@
 #define GW_PEXTRA , __global const float* nx, long nxOff, int nxStride, __global const uchar* nw, int nwType, \
     float eps, float wOffset, __global float* nout, long noOff, int noStride, __local float4* xl4
 #define GW_XQ __local
+#ifndef GW_PNV
 #define GW_PNV 32   // values of a row a thread of the prologue keeps in registers (K <= 4096 in one pass)
+#endif
+#ifndef GW_PFC
+#define GW_PFC 0    // 16-byte weight chunks a lane loads before the prologue (opencl.gemvPrefetch)
+#endif
+#undef GW_PF
+#define GW_PF (GW_PFC / GW_R)   // as K steps of the warp's GW_R rows
 #undef GW_XL8
 #define GW_XL8(p) ((float8)(*(__local const float4*)(p), *((__local const float4*)(p) + 1)))
 #else
@@ -89,6 +96,17 @@ void GWNAME(__global const wt_t* restrict w, int ld, int K, int N,
 #pragma unroll
     for (int j = 0; j < GW_R; j++) wr[j] = w + (size_t)min(orow[j], N - 1) * ld;
     const int K8 = K & ~7;
+#if GW_PN && GW_PF > 0
+    // the first GW_PF K steps of this warp's weight rows, issued before the norm prologue so the
+    // weight stream overlaps it (raw: nothing waits for them until the main loop)
+    wraw_t wpf[GW_PF][GW_R];
+#pragma unroll
+    for (int s = 0; s < GW_PF; s++) {
+        const int kk = max(0, min(kpart * 256 + lane * 8 + s * 256 * ks, K8 - 8));
+#pragma unroll
+        for (int j = 0; j < GW_R; j++) wpf[s][j] = loadw_raw(wr[j] + kk);
+    }
+#endif
 #if GW_PN
     // typed float4 so the buffer is 16-byte aligned for the float4 loads below
     __local float* xl = (__local float*)xl4;
@@ -165,8 +183,21 @@ void GWNAME(__global const wt_t* restrict w, int ld, int K, int N,
 #pragma unroll
             for (int i = 0; i < GV_NR; i++) acc[j][i] = 0.f;
         if (nr == 1) {
+            int k = kpart * 256 + lane * 8;
+#if GW_PN && GW_PF > 0
+            if (r0 == 0) {
+#pragma unroll
+                for (int s = 0; s < GW_PF; s++, k += 256 * ks) {
+                    if (k < K8) {
+                        const float8 xv = GW_XL8(xr[0] + k);
+#pragma unroll
+                        for (int j = 0; j < GW_R; j++) acc[j][0] += dot8(cvtw8(wpf[s][j]), xv);
+                    }
+                }
+            }
+#endif
 #pragma unroll GW_UNROLL
-            for (int k = kpart * 256 + lane * 8; k < K8; k += 256 * ks) {
+            for (; k < K8; k += 256 * ks) {
                 const float8 xv = GW_XL8(xr[0] + k);
 #pragma unroll
                 for (int j = 0; j < GW_R; j++) acc[j][0] += dot8(loadw8(wr[j] + k), xv);
@@ -421,7 +452,6 @@ void GWNAME(__global const wt_t* restrict w, int ld, int K, int N,
 #undef GW_PEXTRA
 #undef GW_PN
 #undef GW_XQ
-#undef GW_PNV
 #undef GWNAME
 #undef GW_EPI
 #undef GW_XL8
@@ -430,3 +460,4 @@ void GWNAME(__global const wt_t* restrict w, int ld, int K, int N,
 #undef GW_R
 #undef GW_NV
 #undef GW_MAXP
+#undef GW_PF

@@ -29,6 +29,21 @@ inline float4 loadw4(__global const ushort* p) {
 }
 #endif
 
+// a weight chunk of 8 loaded but not yet converted (wraw_t), so a load can be issued well before
+// its first use without the conversion making the thread wait for it (bf16: the 16 raw bytes)
+#if WT == DT_BF16
+typedef uint4 wraw_t;
+inline uint4 loadw_raw(__global const ushort* p) { return *(__global const uint4*)p; }
+inline float8 cvtw8(uint4 u) {
+    return (float8)(as_float(u.x << 16), as_float(u.x & 0xffff0000u), as_float(u.y << 16), as_float(u.y & 0xffff0000u),
+                    as_float(u.z << 16), as_float(u.z & 0xffff0000u), as_float(u.w << 16), as_float(u.w & 0xffff0000u));
+}
+#else
+typedef float8 wraw_t;
+inline float8 loadw_raw(__global const wt_t* p) { return loadw8(p); }
+inline float8 cvtw8(float8 v) { return v; }
+#endif
+
 inline float dot8(float8 a, float8 b) { return dot(a.lo, b.lo) + dot(a.hi, b.hi); }
 
 // GEMV shape (gemv.cl): GV_OUT outputs per 256-thread work-group, up to GV_NR activation rows per pass
