@@ -54,7 +54,7 @@ final class AmxBackend implements Backend {
         this.config = config;
         this.pool = new WorkerPool(config.threads(), config.spinNanos(), "jsgl-amx-worker");
         this.dnnl = new DnnlMatmul(config.threads(), config.nSlice(), config.sliceMinBytes(), config.javaGemm() ? pool : null,
-                config.mChunk());
+                config.mChunk(), config.mParts());
         this.linear = new Linear(pool, dnnl, config.gemvMaxRows());
         this.packer = new WeightPacker(pool, dnnl, config.int8());
         this.elementwise = new Elementwise(pool);

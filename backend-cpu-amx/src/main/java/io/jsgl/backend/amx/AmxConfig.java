@@ -37,7 +37,7 @@ import java.util.Locale;
  */
 record AmxConfig(int threads, boolean int8, String maxIsa, int gemvMaxRows, long spinNanos, int verbose,
                  boolean profile, long warmupMillis, int attentionMinRows, int nSlice, long sliceMinBytes,
-                 boolean javaGemm, int mChunk) {
+                 boolean javaGemm, int mChunk, int mParts) {
 
     static final String W8A8 = "w8a8_int8";
 
@@ -64,7 +64,8 @@ record AmxConfig(int threads, boolean int8, String maxIsa, int gemvMaxRows, long
         boolean java = driver.equals("java");
         long sliceMin = Long.parseLong(o.property("amx.slice-min-kib", java ? "1024" : "8192").trim()) * 1024;
         int mChunk = Integer.parseInt(o.property("amx.m-chunk", "0").trim());
+        int mParts = Integer.parseInt(o.property("amx.m-parts", "0").trim());
         return new AmxConfig(threads, int8, o.property("amx.max-isa", null), gemv, spin, verbose, profile, warmup,
-                attnMin, nSlice, sliceMin, java, mChunk);
+                attnMin, nSlice, sliceMin, java, mChunk, mParts);
     }
 }

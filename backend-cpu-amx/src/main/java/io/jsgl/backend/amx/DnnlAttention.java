@@ -245,8 +245,10 @@ final class DnnlAttention implements AutoCloseable {
         MemorySegment vb = vBuf.get((long) kvh * tPad * vd * 2);
         MemorySegment qb = qBuf.get((long) heads * L * hd * 2);
         gather(a, b, cache, s, jLo, tc, tPad, kb, vb);
-        queries(a, b.qStart()[s], L, qb);
+        long tq = profile.start();
         profile.stop("attention.gather", t0);
+        queries(a, b.qStart()[s], L, qb);
+        profile.stop("attention.queries", tq);
         if (onWorkers) {
             long t1 = profile.start();
             onWorkers(a, b, s, L, P, jLo, tPad, kb, vb, qb);
@@ -402,7 +404,15 @@ final class DnnlAttention implements AutoCloseable {
 
     /** {@code n} f32 values times {@code scale}, rounded to nearest even bf16. */
     private static void scaledBf16(MemorySegment src, long srcByte, MemorySegment dst, long dstByte, int n, float scale) {
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (; i <= n - F.length(); i += F.length()) { // head dims are whole vectors: no masks
+            FloatVector v = FloatVector.fromMemorySegment(F, src, srcByte + 4L * i, LE).mul(scale);
+            IntVector bits = v.reinterpretAsInts();
+            IntVector r = bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7fff))
+                    .lanewise(VectorOperators.LSHR, 16);
+            ((ShortVector) r.convertShape(VectorOperators.I2S, S, 0)).intoMemorySegment(dst, dstByte + 2L * i, LE);
+        }
+        for (; i < n; i += F.length()) {
             VectorMask<Float> m = F.indexInRange(i, n);
             FloatVector v = FloatVector.fromMemorySegment(F, src, srcByte + 4L * i, LE, m).mul(scale);
             IntVector bits = v.reinterpretAsInts();

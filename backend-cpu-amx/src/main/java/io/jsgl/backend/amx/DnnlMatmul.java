@@ -41,6 +41,8 @@ final class DnnlMatmul implements AutoCloseable {
     private final WorkerPool javaPool;
     /** Java driver: rows of M per oneDNN call (0 = all), so a worker's weight slice stays in L2 across calls. */
     private final int mChunk;
+    /** Java driver: parts of M per slice, each its own task (0 = planned; see {@link GemmTiling}). */
+    private final int mParts;
     /**
      * Per call shape, one single-threaded primitive per Java worker (created on that worker); LRU
      * like {@link #prims}, since every new prefill length is a new shape.
@@ -69,12 +71,13 @@ final class DnnlMatmul implements AutoCloseable {
     private boolean closed;
 
     DnnlMatmul(int threads) {
-        this(threads, 0, Long.MAX_VALUE, null, 0);
+        this(threads, 0, Long.MAX_VALUE, null, 0, 0);
     }
 
-    DnnlMatmul(int threads, int nSlice, long sliceMinBytes, WorkerPool javaPool, int mChunk) {
+    DnnlMatmul(int threads, int nSlice, long sliceMinBytes, WorkerPool javaPool, int mChunk, int mParts) {
         this.threads = threads;
         this.mChunk = mChunk;
+        this.mParts = mParts;
         this.nSlice = nSlice;
         this.sliceMinBytes = sliceMinBytes;
         this.javaPool = javaPool;
@@ -155,32 +158,44 @@ final class DnnlMatmul implements AutoCloseable {
              MemorySegment bias) {
         if (closed) throw new IllegalStateException("backend closed");
         Dnnl.ompSetNumThreads(threads);
-        int cols = sliceColumns(w, m);
-        if (cols == w.n) {
+        GemmTiling tiling = tiling(w, m);
+        if (tiling == null) {
             prim(new PrimKey(w.kind, m, w.k, w.n, srcStride, dstStride, bias != null), w.md)
                     .execute(src, w.data, dst, bias, w.scales);
             return;
         }
-        // N in slices: each call's weights (K x cols) stay in the caches while all M rows pass over them
-        PrimKey key = new PrimKey(w.kind, m, w.k, cols, srcStride, dstStride, bias != null);
+        // N in slices: each call's weights (K x cols) stay in the caches while its rows pass over them
+        int cols = tiling.cols();
         MemorySegment sliceMd = layout(w.kind, w.k, cols);
         long sliceBytes = (long) w.kind.bytes * w.layout.strideN() * (cols / w.layout.nBlock());
         if (javaPool != null) {
-            // a worker keeps its weight slice in L2 while it walks the rows in chunks of mChunk
-            int rows = mChunk > 0 ? Math.min(mChunk, m) : m;
-            int tail = m % rows;
-            WorkerPrims full = workerPrims(new PrimKey(w.kind, rows, w.k, cols, srcStride, dstStride, bias != null));
-            WorkerPrims last = tail == 0 ? full
-                    : workerPrims(new PrimKey(w.kind, tail, w.k, cols, srcStride, dstStride, bias != null));
+            int rows = tiling.rows();
+            int parts = tiling.parts(m);
+            // a worker keeps its weight slice in L2 while it walks its part's rows in chunks of mChunk
+            int chunk = mChunk > 0 ? Math.min(mChunk, rows) : rows;
+            // the few call heights there are (full chunks, a part's tail, the last part's), made here:
+            // the primitive sets' LRU is the caller's alone
+            WorkerPrims[] byHeight = new WorkerPrims[chunk + 1];
+            for (int p = 0; p < parts; p++) {
+                int len = Math.min(rows, m - p * rows);
+                for (int h : new int[] {Math.min(chunk, len), len % chunk}) {
+                    if (h > 0 && byHeight[h] == null) {
+                        byHeight[h] = workerPrims(new PrimKey(w.kind, h, w.k, cols, srcStride, dstStride, bias != null));
+                    }
+                }
+            }
             long srcRowBytes = (long) w.kind.bytes * srcStride;
             long dstRowBytes = 4L * dstStride;
-            javaPool.run(w.n / cols, (s, worker) -> {
+            javaPool.run(tiling.tasks(m, w.n), (task, worker) -> {
+                int s = task / parts;
+                int first = task % parts * rows;
+                int end = Math.min(m, first + rows);
                 long n0 = (long) s * cols;
                 MemorySegment wSlice = w.data.asSlice(s * sliceBytes, sliceBytes);
                 MemorySegment bSlice = bias == null ? null : bias.asSlice(4L * n0);
                 MemorySegment sSlice = w.scales == null ? null : w.scales.asSlice(4L * n0);
-                for (int m0 = 0; m0 < m; m0 += rows) {
-                    Prim p = workerPrim(m - m0 >= rows ? full : last, worker, sliceMd);
+                for (int m0 = first; m0 < end; m0 += chunk) {
+                    Prim p = workerPrim(byHeight[Math.min(chunk, end - m0)], worker, sliceMd);
                     p.execute(src.asSlice(m0 * srcRowBytes), wSlice, dst.asSlice(m0 * dstRowBytes + 4L * n0),
                             bSlice, sSlice);
                 }
@@ -188,7 +203,7 @@ final class DnnlMatmul implements AutoCloseable {
             Dnnl.ompSetNumThreads(threads); // the caller was worker 0
             return;
         }
-        Prim p = prim(key, sliceMd);
+        Prim p = prim(new PrimKey(w.kind, m, w.k, cols, srcStride, dstStride, bias != null), sliceMd);
         for (int n0 = 0, s = 0; n0 < w.n; n0 += cols, s++) {
             p.execute(src, w.data.asSlice(s * sliceBytes, sliceBytes), dst.asSlice(4L * n0),
                     bias == null ? null : bias.asSlice(4L * n0),
@@ -215,28 +230,41 @@ final class DnnlMatmul implements AutoCloseable {
         return prims.get(key, k -> new Prim(k, weightsMd));
     }
 
-    /**
-     * Columns of N per call: {@link #nSlice} for a prefill-sized M over a weight larger than
-     * {@link #sliceMinBytes} when the packed layout is N-block-outer and the layout oneDNN picks
-     * for {@code [K, nSlice]} is exactly one slice of it (so a slice of the packed buffer is a
-     * packed weight by itself); else {@code w.n} (one call). oneDNN hands each thread whole rows
-     * of M blocks against the whole weight, so a 64 MiB gate_up is streamed from memory once per
-     * M block; sliced, it is read about once.
-     */
+    /** Columns of N per oneDNN call for {@code m} rows of {@code w} ({@code w.n}: one call); see {@link #tiling}. */
     int sliceColumns(PackedLinear w, int m) {
-        int cols = nSlice > 0 || javaPool == null ? nSlice : 256;
-        if (javaPool != null && nSlice == 0 && w.layout != null) {
-            // a slice for every worker: halve down to one N block while there are fewer slices than workers
-            int nb = w.layout.nBlock();
-            while (w.n / cols < javaPool.threads() && cols / 2 >= nb && (cols / 2) % nb == 0) cols /= 2;
-        }
+        GemmTiling t = tiling(w, m);
+        return t == null ? w.n : t.cols();
+    }
+
+    /**
+     * How a prefill-sized M over a weight larger than {@link #sliceMinBytes} is cut, or null for one
+     * call. Slices need the packed layout N-block-outer, and the layout oneDNN picks for
+     * {@code [K, cols]} exactly one slice of it (so a slice of the packed buffer is a packed weight
+     * by itself). oneDNN hands each thread whole rows of M blocks against the whole weight, so a
+     * 64 MiB gate_up is streamed from memory once per M block; sliced, it is read about once. On
+     * OpenMP the slices are {@link #nSlice} wide and run one after another; the Java driver plans
+     * slices and parts of M for its workers ({@link GemmTiling#plan}; {@link #nSlice} and
+     * {@link #mParts} pin them).
+     */
+    GemmTiling tiling(PackedLinear w, int m) {
         // OpenMP-driven: bf16 only (int8 gate_up ran 2.8x slower in 1024-column slices than in one call)
-        if (w.kind == MatKind.F32 || (w.kind == MatKind.S8 && javaPool == null)) return w.n;
-        if (cols <= 0 || cols >= w.n || w.n % cols != 0 || m < 64 || w.layout == null) return w.n;
-        if ((long) w.kind.bytes * w.k * w.n <= sliceMinBytes) return w.n;
+        if (w.kind == MatKind.F32 || (w.kind == MatKind.S8 && javaPool == null)) return null;
+        if (m < 64 || w.layout == null || w.layout.paddedN() != w.n) return null;
+        if ((long) w.kind.bytes * w.k * w.n <= sliceMinBytes) return null;
+        if (javaPool == null) {
+            int cols = nSlice;
+            if (cols <= 0 || cols >= w.n || w.n % cols != 0 || cols % w.layout.nBlock() != 0 || !sliceable(w, cols)) {
+                return null;
+            }
+            return new GemmTiling(cols, m);
+        }
+        if (nSlice >= w.n) return null;
+        return GemmTiling.plan(m, w.n, w.layout.nBlock(), javaPool.threads(), nSlice, mParts, c -> sliceable(w, c));
+    }
+
+    private boolean sliceable(PackedLinear w, int cols) {
         BlockedLayout full = w.layout;
-        if (cols % full.nBlock() != 0 || full.paddedN() != w.n) return w.n;
-        boolean ok = sliceable.computeIfAbsent(new LayoutKey(w.kind, w.k, cols), key -> {
+        return sliceable.computeIfAbsent(new LayoutKey(w.kind, w.k, cols), key -> {
             MemorySegment md = layout(key.kind(), key.k(), key.n());
             BlockedLayout sl = BlockedLayout.parse(md, key.kind().vnni);
             long kBlocks = full.paddedK() / full.kBlock();
@@ -246,7 +274,6 @@ final class DnnlMatmul implements AutoCloseable {
                     && full.strideN() == kBlocks * full.strideK()
                     && Dnnl.mdSize(md) == (long) key.kind().bytes * sl.strideN() * (key.n() / sl.nBlock());
         });
-        return ok ? cols : w.n;
     }
 
     /** The implementation oneDNN runs for a shape, e.g. {@code brg_matmul:avx10_1_512_amx} (creates the primitive). */

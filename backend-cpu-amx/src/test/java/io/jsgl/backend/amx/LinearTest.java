@@ -105,13 +105,15 @@ class LinearTest {
     /**
      * Wide weights run as one oneDNN call per slice of N columns (amx.n-slice), on OpenMP (bf16) or
      * as single-threaded calls spread over the Java workers (amx.gemm-driver=java, bf16 and int8),
-     * there optionally over the rows in chunks (amx.m-chunk, with a shorter last chunk), and with
-     * n-slice 0 in slices narrow enough for every worker to get one (two workers here).
+     * there optionally over the rows in chunks (amx.m-chunk, with a shorter last chunk) and in parts
+     * that are tasks of their own (amx.m-parts, with a shorter last part), and with n-slice 0 in
+     * the slices {@link GemmTiling} plans for the workers (two here).
      */
-    @ParameterizedTest(name = "{0} driver {1} n-slice {2} m-chunk {3}")
-    @org.junit.jupiter.params.provider.CsvSource({"none,omp,64,0", "w8a8_int8,omp,64,0", "none,java,64,0",
-            "w8a8_int8,java,64,0", "none,java,64,32", "w8a8_int8,java,64,32", "none,java,0,32"})
-    void slicedNMatchesReference(String quant, String driver, int nSlice, int mChunk) {
+    @ParameterizedTest(name = "{0} driver {1} n-slice {2} m-chunk {3} m-parts {4}")
+    @org.junit.jupiter.params.provider.CsvSource({"none,omp,64,0,0", "w8a8_int8,omp,64,0,0", "none,java,64,0,0",
+            "w8a8_int8,java,64,0,0", "none,java,64,32,0", "w8a8_int8,java,64,32,0", "none,java,0,32,0", "none,java,0,0,3",
+            "w8a8_int8,java,64,32,2"})
+    void slicedNMatchesReference(String quant, String driver, int nSlice, int mChunk, int mParts) {
         boolean int8 = quant.equals("w8a8_int8");
         if (int8) {
             org.junit.jupiter.api.Assumptions.assumeTrue(
@@ -121,7 +123,7 @@ class LinearTest {
                 new Shape("r70of80-k96-n192-strided", 80, 70, 96, new int[] {192}, false, 5))) {
             try (Harness h = new Harness(s.label.hashCode(), Harness.props("quantization", quant,
                     "amx.n-slice", String.valueOf(nSlice), "amx.slice-min-kib", "0", "amx.gemm-driver", driver,
-                    "amx.m-chunk", String.valueOf(mChunk)))) {
+                    "amx.m-chunk", String.valueOf(mChunk), "amx.m-parts", String.valueOf(mParts)))) {
                 run(h, s, DType.BF16, int8 ? Harness.INT8_TOL : Harness.BF16_TOL,
                         int8 ? Harness.INT8_NMSE : Harness.BF16_NMSE);
                 run(h, s, DType.BF16, int8 ? Harness.INT8_TOL : Harness.BF16_TOL,
@@ -129,8 +131,8 @@ class LinearTest {
                 var w = h.weight(new WeightSpec("probe.weight", List.of(h.host("p", DType.BF16, 0.1f, s.out(), s.in)),
                         WeightUse.LINEAR));
                 // int8 weights on OpenMP run in one call (slicing made them slower); with n-slice 0 the
-                // Java driver halves 256 columns until both workers get a slice: 128 of 256, 64 of 192
-                int want = int8 && driver.equals("omp") ? s.out() : nSlice > 0 ? nSlice : s.out() == 256 ? 128 : 64;
+                // Java driver plans one slice per worker (GemmTiling): 128 of 256, 96 of 192
+                int want = int8 && driver.equals("omp") ? s.out() : nSlice > 0 ? nSlice : s.out() == 256 ? 128 : 96;
                 org.junit.jupiter.api.Assertions.assertEquals(want, h.amx.sliceColumns(w.amx(), s.active),
                         "columns per call: " + s);
             }
