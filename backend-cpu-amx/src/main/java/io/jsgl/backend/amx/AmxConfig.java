@@ -9,7 +9,7 @@ import java.util.Locale;
  * <ul>
  *   <li>{@code quantization}: {@code none} (default) or {@code w8a8_int8};</li>
  *   <li>{@code amx.max-isa}: caps oneDNN's ISA (as {@code ONEDNN_MAX_CPU_ISA}), e.g. {@code avx512_core_bf16};</li>
- *   <li>{@code amx.gemv-max-rows}: largest batch the Java GEMV serves instead of oneDNN (default 4; 0 =
+ *   <li>{@code amx.gemv-max-rows}: largest batch the bf16 Java GEMV serves instead of oneDNN (default 4; 0 =
  *       oneDNN always). Alone, oneDNN's M=1 brgemm streams faster on the 16-core Sapphire Rapids (75-83 against
  *       50-74 GB/s), but inside a decode step, between Java ops, each call also wakes the OpenMP team, and
  *       Llama-3.2-1B decoded at 18.9 tok/s that way against 21.8 with the GEMV;</li>
@@ -21,14 +21,17 @@ import java.util.Locale;
  *       that each slice of the weight is read from memory about once instead of once per block of rows
  *       ({@link DnnlMatmul#sliceColumns});</li>
  *   <li>{@code amx.gemm-driver}: {@code java} (default): prefill matmuls over weights of at least
- *       {@code amx.slice-min-kib} (default 1024 here) run as single-threaded oneDNN calls, one per slice of
- *       {@code amx.n-slice} columns (when 0: 256, halved until every worker has a slice), spread over the
+ *       {@code amx.slice-min-kib} (default 1024 here) run as single-threaded oneDNN calls, one per task of
+ *       {@code amx.n-slice} columns by a part of M ({@code amx.m-parts} parts; both 0: planned by
+ *       {@link GemmTiling}, tiles of at most 128 x 256 in full rounds of workers), spread over the
  *       backend's Java workers, and the prefill attention's products run as tasks on them too, so no OpenMP
  *       team wakes or competes with the Java ops (16-core Sapphire Rapids, Llama-3.2-1B prefill-512:
  *       1,177-1,241 tok/s against 941-994 in the same pass); {@code omp}: oneDNN parallelizes each call on
  *       its OpenMP threads;</li>
- *   <li>{@code amx.m-chunk}: with the Java driver, rows of M per oneDNN call (default 0 = all), so that a
- *       worker's weight slice stays in its L2 while the rows pass over it;</li>
+ *   <li>{@code amx.m-chunk}: with the Java driver, rows of M per oneDNN call within a task (default 0 = all
+ *       of the task's), so that a worker's weight slice stays in its L2 while the rows pass over it;</li>
+ *   <li>{@code amx.m-parts}: with the Java driver, parts of M per slice, each a task of its own (default 0 =
+ *       planned);</li>
  *   <li>{@code amx.spin-us}: how long idle Java workers spin before parking (default 50);</li>
  *   <li>{@code amx.verbose}: oneDNN verbosity (as {@code ONEDNN_VERBOSE}: 0, 1, 2);</li>
  *   <li>{@code amx.profile}: {@code true} prints wall time per op family when the backend closes;</li>

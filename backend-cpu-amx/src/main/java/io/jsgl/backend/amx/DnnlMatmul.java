@@ -259,7 +259,8 @@ final class DnnlMatmul implements AutoCloseable {
             return new GemmTiling(cols, m);
         }
         if (nSlice >= w.n) return null;
-        return GemmTiling.plan(m, w.n, w.layout.nBlock(), javaPool.threads(), nSlice, mParts, c -> sliceable(w, c));
+        return GemmTiling.plan(m, w.k, w.n, w.kind.bytes, w.layout.nBlock(), javaPool.threads(), nSlice, mParts,
+                c -> sliceable(w, c));
     }
 
     private boolean sliceable(PackedLinear w, int cols) {
