@@ -83,6 +83,8 @@ final class DnnlAttention implements AutoCloseable {
     private final Buf kBuf = new Buf();
     private final Buf vBuf = new Buf();
     private final Buf qBuf = new Buf();
+    /** The OpenMP path's 1 / row sums of one query block (see {@link #softmaxRow}). */
+    private float[] invSums = new float[0];
     private final Buf sBuf = new Buf();
     private final Buf pBuf = new Buf();
 
@@ -270,11 +272,22 @@ final class DnnlAttention implements AutoCloseable {
             qk.execute(qb.asSlice(2L * i0 * hd), kb, sb);
             long t2 = profile.start();
             profile.stop("attention.qk", t1);
-            softmax(a, sb, pb, kvh * group * n, n, tb, P + i0 - jLo, window, a.softCap());
+            if (invSums.length < heads * n) invSums = new float[heads * block];
+            float[] inv = invSums;
+            softmax(a, sb, pb, inv, kvh * group * n, n, tb, P + i0 - jLo, window, a.softCap());
             long t3 = profile.start();
             profile.stop("attention.softmax", t2);
             Prim pv = prim(pvKey(kvh, group, n, tb, vd, tPad, out.rowStride()));
             pv.execute(pb, vb, os.asSlice(4L * out.index(b.qStart()[s] + i0, 0)));
+            int row0 = b.qStart()[s] + i0;
+            int rowsN = n;
+            int chunks = Views.chunks(heads * n, vd, 8_192, pool.threads());
+            pool.run(chunks, (c, worker) -> {
+                int r1 = Views.chunkStart(c + 1, chunks, heads * rowsN);
+                for (int r = Views.chunkStart(c, chunks, heads * rowsN); r < r1; r++) {
+                    scale(os, 4L * (out.index(row0 + r % rowsN, 0) + (long) (r / rowsN) * vd), vd, inv[r]);
+                }
+            });
             profile.stop("attention.pv", t3);
         }
     }
@@ -283,6 +296,15 @@ final class DnnlAttention implements AutoCloseable {
     private static final class Worker {
         final Buf scores = new Buf();
         final Buf probs = new Buf();
+        /** amx.profile: this worker's time in S = QK^T, the softmax and PV during one call. */
+        final long[] phaseNanos = new long[3];
+        /** Per score row of a task: 1 / the sum of its exponentials, applied to its PV row. */
+        private float[] invSums = new float[0];
+
+        float[] invSums(int rows) {
+            if (invSums.length < rows) invSums = new float[rows];
+            return invSums;
+        }
         /** Single-threaded, created on this worker at first use. */
         final ClosingLru<Key, Prim> prims = new ClosingLru<>(MAX_PRIMITIVES);
 
@@ -312,6 +334,8 @@ final class DnnlAttention implements AutoCloseable {
         Tensor out = a.out();
         int window = a.slidingWindow();
         float cap = a.softCap();
+        boolean timed = profile.on();
+        if (timed) for (Worker w : workers) java.util.Arrays.fill(w.phaseNanos, 0);
         pool.run(blocks * kvh, (c, worker) -> {
             int bi = blocks - 1 - c / kvh;
             int g = c % kvh;
@@ -321,14 +345,33 @@ final class DnnlAttention implements AutoCloseable {
             Worker w = workers[worker];
             MemorySegment sb = w.scores.get(4L * group * blk * tPad);
             MemorySegment pb = w.probs.get(2L * group * blk * tPad);
+            long t0 = timed ? System.nanoTime() : 0;
             w.prims.get(qkKey(1, group, n, hd, tb, L, tPad), k -> new Prim(k, 1))
                     .execute(qb.asSlice(2L * ((long) g * group * L + i0) * hd), kb.asSlice(2L * g * tPad * hd), sb);
+            long t1 = timed ? System.nanoTime() : 0;
             int off = P + i0 - jLo;
-            for (int r = 0; r < group * n; r++) softmaxRow(sb, pb, r, n, tb, off, window, cap);
+            float[] inv = w.invSums(group * blk);
+            for (int r = 0; r < group * n; r++) inv[r] = softmaxRow(sb, pb, r, n, tb, off, window, cap);
+            long t2 = timed ? System.nanoTime() : 0;
             w.prims.get(pvKey(1, group, n, tb, vd, tPad, out.rowStride()), k -> new Prim(k, 1))
                     .execute(pb, vb.asSlice(2L * g * tPad * vd),
                             os.asSlice(4L * (out.index(b.qStart()[s] + i0, 0) + (long) g * group * vd)));
+            for (int r = 0; r < group * n; r++) { // the softmax's normalization, on the PV rows
+                scale(os, 4L * (out.index(b.qStart()[s] + i0 + r % n, 0) + (long) (g * group + r / n) * vd), vd, inv[r]);
+            }
+            if (timed) {
+                w.phaseNanos[0] += t1 - t0;
+                w.phaseNanos[1] += t2 - t1;
+                w.phaseNanos[2] += System.nanoTime() - t2;
+            }
         });
+        if (timed) { // per phase: the workers' summed time over their count, i.e. the wall time if balanced
+            long[] sum = new long[3];
+            for (Worker w : workers) for (int i = 0; i < 3; i++) sum[i] += w.phaseNanos[i];
+            profile.add("attention.tasks.qk", sum[0] / workers.length);
+            profile.add("attention.tasks.softmax", sum[1] / workers.length);
+            profile.add("attention.tasks.pv", sum[2] / workers.length);
+        }
         Dnnl.ompSetNumThreads(dnnl.threads); // the caller ran tasks as worker 0
     }
 
@@ -428,18 +471,24 @@ final class DnnlAttention implements AutoCloseable {
      * offset {@code off + i} relative to the gathered keys) to normalized bf16 probabilities;
      * masked keys get 0.
      */
-    private void softmax(AttentionArgs a, MemorySegment sb, MemorySegment pb, int rowCount, int n, int tb, int off,
-                         int window, float cap) {
+    private void softmax(AttentionArgs a, MemorySegment sb, MemorySegment pb, float[] inv, int rowCount, int n, int tb,
+                         int off, int window, float cap) {
         int chunks = Views.chunks(rowCount, tb, 8_192, pool.threads());
         pool.run(chunks, (c, worker) -> {
             int r1 = Views.chunkStart(c + 1, chunks, rowCount);
-            for (int r = Views.chunkStart(c, chunks, rowCount); r < r1; r++) softmaxRow(sb, pb, r, n, tb, off, window, cap);
+            for (int r = Views.chunkStart(c, chunks, rowCount); r < r1; r++) {
+                inv[r] = softmaxRow(sb, pb, r, n, tb, off, window, cap);
+            }
         });
     }
 
-    /** Row {@code r} (head {@code r / n}, query row {@code r % n}) of scores to bf16 probabilities. */
-    private static void softmaxRow(MemorySegment sb, MemorySegment pb, int r, int n, int tb, int off, int window,
-                                   float cap) {
+    /**
+     * Row {@code r} (head {@code r / n}, query row {@code r % n}) of scores to bf16 {@code exp(s - max)}
+     * over the keys the row sees, zero elsewhere; returns 1 / their sum, which the caller applies to
+     * the row's PV output (a row of the head dim instead of a third pass over all the keys).
+     */
+    private static float softmaxRow(MemorySegment sb, MemorySegment pb, int r, int n, int tb, int off, int window,
+                                    float cap) {
         int i = r % n;
         int last = off + i; // relative index of the row's own position
         int hi = Math.min(tb, last + 1);
@@ -448,8 +497,10 @@ final class DnnlAttention implements AutoCloseable {
         long po = 2L * r * tb;
         if (cap > 0) softCap(sb, so, lo, hi, cap);
         float mx = rowMax(sb, so, lo, hi);
-        float sum = rowExp(sb, so, lo, hi, mx);
-        rowStore(sb, so, pb, po, lo, hi, tb, 1f / sum);
+        if (lo > 0) pb.asSlice(po, 2L * lo).fill((byte) 0);
+        float sum = rowExpBf16(sb, so, pb, po, lo, hi, mx);
+        if (hi < tb) pb.asSlice(po + 2L * hi, 2L * (tb - hi)).fill((byte) 0);
+        return 1f / sum;
     }
 
     private static void softCap(MemorySegment sb, long so, int lo, int hi, float cap) {
@@ -461,41 +512,46 @@ final class DnnlAttention implements AutoCloseable {
         }
     }
 
+    /** Whole vectors without masks, then one masked tail. */
     private static float rowMax(MemorySegment sb, long so, int lo, int hi) {
         FloatVector mx = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        for (int j = lo; j < hi; j += F.length()) {
+        int j = lo;
+        for (; j <= hi - F.length(); j += F.length()) mx = mx.max(FloatVector.fromMemorySegment(F, sb, so + 4L * j, LE));
+        if (j < hi) {
             VectorMask<Float> m = F.indexInRange(j, hi);
             mx = mx.blend(mx.max(FloatVector.fromMemorySegment(F, sb, so + 4L * j, LE, m)), m);
         }
         return mx.reduceLanes(VectorOperators.MAX);
     }
 
-    /** {@code s = exp(s - mx)} in place over {@code [lo, hi)}; returns the sum. */
-    private static float rowExp(MemorySegment sb, long so, int lo, int hi, float mx) {
+    /** bf16 {@code exp(s - mx)} over {@code [lo, hi)} (round to nearest even); returns their f32 sum. */
+    private static float rowExpBf16(MemorySegment sb, long so, MemorySegment pb, long po, int lo, int hi, float mx) {
         FloatVector sum = FloatVector.zero(F);
-        for (int j = lo; j < hi; j += F.length()) {
-            VectorMask<Float> m = F.indexInRange(j, hi);
-            FloatVector e = FloatVector.fromMemorySegment(F, sb, so + 4L * j, LE, m).sub(mx)
-                    .lanewise(VectorOperators.EXP);
-            e.intoMemorySegment(sb, so + 4L * j, LE, m);
-            sum = sum.add(e, m);
+        int j = lo;
+        for (; j <= hi - F.length(); j += F.length()) {
+            FloatVector e = FloatVector.fromMemorySegment(F, sb, so + 4L * j, LE).sub(mx).lanewise(VectorOperators.EXP);
+            sum = sum.add(e);
+            IntVector bits = e.reinterpretAsInts();
+            IntVector rb = bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7fff))
+                    .lanewise(VectorOperators.LSHR, 16);
+            ((ShortVector) rb.convertShape(VectorOperators.I2S, S, 0)).intoMemorySegment(pb, po + 2L * j, LE);
         }
-        return sum.reduceLanes(VectorOperators.ADD);
+        float tail = 0;
+        for (; j < hi; j++) { // scalar: a masked bf16 store needs a mask cast C2 does not make cheap
+            float e = (float) Math.exp(sb.get(FLOAT, so + 4L * j) - mx);
+            tail += e;
+            pb.set(SHORT, po + 2L * j, io.jsgl.spi.host.Numerics.floatToBf16(e));
+        }
+        return sum.reduceLanes(VectorOperators.ADD) + tail;
     }
 
-    /** bf16 {@code p = e * inv} over {@code [lo, hi)}, zero over the rest of {@code [0, tb)}. */
-    private static void rowStore(MemorySegment sb, long so, MemorySegment pb, long po, int lo, int hi, int tb,
-                                 float inv) {
-        if (lo > 0) pb.asSlice(po, 2L * lo).fill((byte) 0);
-        for (int j = lo; j < hi; j += F.length()) {
-            VectorMask<Float> m = F.indexInRange(j, hi);
-            FloatVector v = FloatVector.fromMemorySegment(F, sb, so + 4L * j, LE, m).mul(inv);
-            IntVector bits = v.reinterpretAsInts();
-            IntVector r = bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7fff))
-                    .lanewise(VectorOperators.LSHR, 16);
-            ((ShortVector) r.convertShape(VectorOperators.I2S, S, 0)).intoMemorySegment(pb, po + 2L * j, LE, m.cast(S));
+    /** {@code n} floats at byte {@code at} times {@code f}. */
+    private static void scale(MemorySegment seg, long at, int n, float f) {
+        int j = 0;
+        for (; j <= n - F.length(); j += F.length()) {
+            FloatVector.fromMemorySegment(F, seg, at + 4L * j, LE).mul(f).intoMemorySegment(seg, at + 4L * j, LE);
         }
-        if (hi < tb) pb.asSlice(po + 2L * hi, 2L * (tb - hi)).fill((byte) 0);
+        for (; j < n; j++) seg.set(FLOAT, at + 4L * j, seg.get(FLOAT, at + 4L * j) * f);
     }
 
     private Prim prim(Key key) {

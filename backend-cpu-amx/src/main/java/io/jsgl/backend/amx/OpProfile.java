@@ -29,8 +29,12 @@ final class OpProfile {
     }
 
     void stop(String op, long t0) {
+        if (on) add(op, System.nanoTime() - t0);
+    }
+
+    /** One call of {@code op} that took {@code dt} ns (e.g. a phase summed over workers). */
+    void add(String op, long dt) {
         if (!on) return;
-        long dt = System.nanoTime() - t0;
         long[] t = totals.computeIfAbsent(op, k -> new long[64]);
         int n = (int) t[0];
         if (n + 1 == t.length) totals.put(op, t = Arrays.copyOf(t, 2 * t.length));
@@ -51,9 +55,9 @@ final class OpProfile {
             int n = (int) t[0];
             long[] calls = Arrays.copyOfRange(t, 1, n + 1);
             Arrays.sort(calls);
-            sb.append(String.format("  %-22s %9.1f ms %5.1f%% %8d calls %9.1f us/call, median %9.1f us%n", e.getKey(),
-                    sum(t) / 1e6, 100.0 * sum(t) / Math.max(1, all), n, sum(t) / 1e3 / Math.max(1, n),
-                    n == 0 ? 0 : calls[n / 2] / 1e3));
+            sb.append(String.format("  %-22s %9.1f ms %5.1f%% %8d calls %9.1f us/call, median %9.1f, min %9.1f us%n",
+                    e.getKey(), sum(t) / 1e6, 100.0 * sum(t) / Math.max(1, all), n, sum(t) / 1e3 / Math.max(1, n),
+                    n == 0 ? 0 : calls[n / 2] / 1e3, n == 0 ? 0 : calls[0] / 1e3));
         }
         return sb.toString();
     }
