@@ -65,7 +65,14 @@ final class ClContext {
     /** The status NVIDIA's OpenCL driver gives for an internal compiler failure. */
     private static final int NV_INTERNAL_ERROR = -9999;
 
-    private MemorySegment build(String name, String source, String options) {
+    /**
+     * -Djsgl.opencl.buildLog=true: NVIDIA builds add -cl-nv-verbose and every successful build logs its
+     * compiler output at INFO (ptxas: registers, spills, stack per kernel), to see what limits occupancy.
+     */
+    private static final boolean BUILD_LOG = Boolean.getBoolean("jsgl.opencl.buildLog");
+
+    private MemorySegment build(String name, String source, String opts) {
+        String options = BUILD_LOG && device.nvidia() ? opts + " -cl-nv-verbose" : opts;
         long t0 = System.nanoTime();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment src = a.allocateFrom(source);
@@ -92,6 +99,7 @@ final class ClContext {
                 throw new ClException("building OpenCL program " + name + " for " + device.name() + " failed: "
                         + Cl.errorName(st) + " (" + st + "), options [" + options + "]\ncompiler log:\n" + log, st);
             }
+            if (BUILD_LOG) LOG.info("built OpenCL program " + name + ", compiler log:\n" + buildLog(prog));
             LOG.fine(() -> "built OpenCL program " + name + " for " + device.name() + " in "
                     + (System.nanoTime() - t0) / 1_000_000 + " ms");
             return prog;

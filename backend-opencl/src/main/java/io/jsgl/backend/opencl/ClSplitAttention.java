@@ -59,15 +59,15 @@ final class ClSplitAttention {
         return sl;
     }
 
-    /** The program: KV dtype code, head dims, heads a work-group, keys a split. */
-    static String program(int kvCode, int hd, int vd, int hb, int sl) {
-        return "attsplit-" + kvCode + "-" + hd + "-" + vd + "-" + hb + "-" + sl;
+    /** The program: KV dtype code, head dims, heads a work-group, keys a split, splits the merge loads at once. */
+    static String program(int kvCode, int hd, int vd, int hb, int sl, int mb) {
+        return "attsplit-" + kvCode + "-" + hd + "-" + vd + "-" + hb + "-" + sl + "-" + mb;
     }
 
     static String source(String program, String common, String kv, String kernel) {
         String[] p = program.split("-");
         return "#define KVT " + p[1] + "\n#define AS_HD " + p[2] + "\n#define AS_VD " + p[3] + "\n#define AS_HB " + p[4]
-                + "\n#define AS_SL " + p[5] + "\n" + common + kv + kernel;
+                + "\n#define AS_SL " + p[5] + "\n#define AS_MB " + p[6] + "\n" + common + kv + kernel;
     }
 
     /** Enqueues attention_s; {@code rope} null: q and k are already rotated (the new k and v are still stored). */

@@ -59,9 +59,6 @@ public final class OpenClBackend implements Backend {
     private static final String KERNELS = "/io/jsgl/backend/opencl/kernels/";
     private static final long STAGING_BYTES = 8L << 20;
     private static final long STAGE_MAX = 1L << 20;
-    private static final int ATT_THREADS = 128;
-    private static final int ATT_MAX_HEADS = 8;
-    private static final int ATT_MAX_PAIRS = 16;
 
     private final BackendDescriptor descriptor;
     final ClDevices.Device device;
@@ -81,7 +78,10 @@ public final class OpenClBackend implements Backend {
     private final Map<String, ClBuffer> ropeFreqsByValue = new HashMap<>();
     private final AtomicLong allocated = new AtomicLong();
     private final ClBuffer dummy;
-    private ClBuffer attentionPartials;
+    /** Partials and merge counters of the attention kernels' key splits. */
+    private final ClAttentionScratch attentionScratch;
+    /** The general paged attention (attention_w, attention + attention_combine). */
+    private final ClPagedAttention pagedAttention;
     private ClBuffer splitPartials;
     /** Outputs per GEMV work-group (opencl.gemvOutputs, default 4). */
     final int gemvOutputs;
@@ -144,11 +144,20 @@ public final class OpenClBackend implements Backend {
     boolean splitDecode;
     /** Keys an attention_s split takes (opencl.decodeSplitKeys: 16, 32 or 64; 0 = automatic). */
     int decodeSplitKeys;
+    /**
+     * Splits' partials attention_s's merge loads at once (opencl.decodeMergeBatch: 4, 8 or 16): more is
+     * fewer dependent round trips for many splits, and more registers a thread.
+     */
+    int decodeMergeBatch;
     /** K steps the warp GEMV unrolls (loads in flight per lane and row; opencl.gemvUnroll, default 4). */
     final int gemvUnroll;
     /** Warps sharing one GEMV row pair's K (opencl.gemvSplit: 1, 2 or 4; 0 = auto from opencl.gemvWarps). */
     final int gemvSplit;
-    /** Warps a warp-GEMV launch should have before K is shared (opencl.gemvWarps, default 8192). */
+    /**
+     * Warps a warp-GEMV launch should have before K is shared (opencl.gemvWarps, default 2048: on the
+     * H100 the qkv GEMV with its norm prologue then runs as one wave of 384 work-groups, K shared by 2
+     * warps, in 11.9 instead of 14.3 us; the other Llama-1B GEMVs keep their split).
+     */
     final int gemvWarps;
     /**
      * 16-byte weight chunks a lane of a norm-prologue GEMV loads before its prologue, so the weight
@@ -158,9 +167,10 @@ public final class OpenClBackend implements Backend {
     final int gemvPrefetch;
     /** Weight rows a warp of the warp GEMV owns (opencl.gemvRows: 2 or 4; gate|up pairs always 2). */
     final int gemvRows;
+    /** The warp GEMV's launch geometry (rows a warp, K split). */
+    private final ClWarpGemv warpGemv;
     /** Device-wide counters of the last-work-group epilogues (reset to 0 by the kernel that used them). */
     private ClBuffer gemvCounters;
-    private ClBuffer attentionCounters;
     /** The one deferred op (ClDeferred): a decode linear with its norm prologue, a split RMSNorm, or a RoPE. */
     private final ClDeferred deferred = new ClDeferred();
     /**
@@ -208,12 +218,16 @@ public final class OpenClBackend implements Backend {
         this.decodeMaxKeys = Integer.parseInt(options.property("opencl.decodeMaxKeys", "8192"));
         this.splitDecode = Boolean.parseBoolean(options.property("opencl.splitDecode", "true"));
         this.decodeSplitKeys = Integer.parseInt(options.property("opencl.decodeSplitKeys", "0"));
+        this.decodeMergeBatch = Integer.parseInt(options.property("opencl.decodeMergeBatch", "8"));
+        if (decodeMergeBatch != 4 && decodeMergeBatch != 8 && decodeMergeBatch != 16) {
+            throw new IllegalArgumentException("opencl.decodeMergeBatch must be 4, 8 or 16, not " + decodeMergeBatch);
+        }
         if (decodeSplitKeys != 0 && decodeSplitKeys != 16 && decodeSplitKeys != 32 && decodeSplitKeys != 64) {
             throw new IllegalArgumentException("opencl.decodeSplitKeys must be 0 (auto), 16, 32 or 64, not " + decodeSplitKeys);
         }
         this.gemvUnroll = Integer.parseInt(options.property("opencl.gemvUnroll", "4"));
         this.gemvSplit = Integer.parseInt(options.property("opencl.gemvSplit", "0"));
-        this.gemvWarps = Integer.parseInt(options.property("opencl.gemvWarps", "8192"));
+        this.gemvWarps = Integer.parseInt(options.property("opencl.gemvWarps", "2048"));
         this.gemvRows = Integer.parseInt(options.property("opencl.gemvRows", "4"));
         this.gemvPrefetch = Integer.parseInt(options.property("opencl.gemvPrefetch", "8"));
         if (gemvPrefetch < 0 || gemvPrefetch > 16) {
@@ -225,6 +239,7 @@ public final class OpenClBackend implements Backend {
         if (gemvSplit != 0 && gemvSplit != 1 && gemvSplit != 2 && gemvSplit != 4) {
             throw new IllegalArgumentException("opencl.gemvSplit must be 0 (auto), 1, 2 or 4, not " + gemvSplit);
         }
+        this.warpGemv = new ClWarpGemv(gemvRows, gemvSplit, gemvWarps);
         this.gemmL = options.property("opencl.gemmL", "128,128,16,8,8");
         this.gemmS = options.property("opencl.gemmS", "32,64,16,2,4");
         this.lTile = tile(gemmL);
@@ -247,7 +262,9 @@ public final class OpenClBackend implements Backend {
         }
         this.dummy = (ClBuffer) allocate(64);
         this.gemvCounters = (ClBuffer) allocate(256);
-        this.attentionCounters = (ClBuffer) allocate(4096);
+        this.attentionScratch = new ClAttentionScratch(this);
+        this.pagedAttention = new ClPagedAttention(attentionWarp, attentionSplit,
+                attentionTarget > 0 ? attentionTarget : 4L * device.computeUnits(), device.localMem());
         // the row-op program is needed by every model: build it now so that errors surface at open
         kernel("misc", "rms_norm");
         LOG.fine(() -> "opened OpenCL backend on " + device.describe());
@@ -326,16 +343,14 @@ public final class OpenClBackend implements Backend {
         if (program.equals("linear-tc")) return "#define WT 2\n" + common + resource("gemm_tc.cl");
         if (program.startsWith("linrope-")) {
             // "linrope-W-K": the warp GEMV of weight dtype W with the RoPE + KV-store epilogue into a K pool
-            String gemvw = "#define GW_ROWS " + gemvRows + "\n"
-                    + resource("gemvw.cl").replace("#pragma unroll GW_UNROLL", "#pragma unroll " + gemvUnroll);
+            String gemvw = gemvwSource();
             String[] p = program.split("-");
             return "#define WT " + p[1] + "\n#define KVT " + p[2] + "\n#define GV_OUT " + gemvOutputs + "\n" + common
                     + resource("kv.cl") + resource("linear.cl") + "#define GWNAME gemvw_rope\n#define GW_EPI 3\n" + gemvw;
         }
         if (program.startsWith("linnorm-")) {
             // the warp GEMVs of a split RMSNorm (opencl.normPrologue): residual-add epilogue, norm prologue
-            String gemvw = "#define GW_ROWS " + gemvRows + "\n"
-                    + resource("gemvw.cl").replace("#pragma unroll GW_UNROLL", "#pragma unroll " + gemvUnroll);
+            String gemvw = gemvwSource();
             // with a weight prefetch the prologue keeps half the values in registers (K <= 2048 in one pass)
             return "#define WT " + program.substring(8) + "\n#define GV_OUT " + gemvOutputs + "\n#define GW_PFC "
                     + gemvPrefetch + "\n#define GW_PNV " + (gemvPrefetch > 0 ? 16 : 32) + "\n" + common
@@ -346,8 +361,7 @@ public final class OpenClBackend implements Backend {
                     + "#define GWNAME gemvw_pn_res\n#define GW_EPI 4\n#define GW_PN 1\n" + gemvw;
         }
         if (program.startsWith("linear-")) {
-            String gemvw = "#define GW_ROWS " + gemvRows + "\n"
-                    + resource("gemvw.cl").replace("#pragma unroll GW_UNROLL", "#pragma unroll " + gemvUnroll);
+            String gemvw = gemvwSource();
             return "#define WT " + program.substring(7) + "\n#define GV_OUT " + gemvOutputs + "\n" + common
                     + resource("linear.cl") + "#define GVNAME gemv\n#define XALIGNED 0\n" + resource("gemv.cl")
                     + "#define GVNAME gemv_xa\n#define XALIGNED 1\n" + resource("gemv.cl")
@@ -367,6 +381,12 @@ public final class OpenClBackend implements Backend {
             return "#define KVT " + program.substring(10) + "\n" + common + resource("kv.cl") + resource("attention.cl");
         }
         throw new IllegalArgumentException(program);
+    }
+
+    /** gemvw.cl with this backend's rows a warp and unroll, for one instantiation. */
+    private String gemvwSource() {
+        return "#define GW_ROWS " + gemvRows + "\n"
+                + resource("gemvw.cl").replace("#pragma unroll GW_UNROLL", "#pragma unroll " + gemvUnroll);
     }
 
     private MemorySegment program(String program) {
@@ -432,11 +452,16 @@ public final class OpenClBackend implements Backend {
      * and reuses them every step), so arguments that do not change between steps are set once.
      * Least recently used sites beyond {@link #SITES} release their kernel objects.
      */
-    private ClKernel site(String program, String name, Object args) {
+    ClKernel site(String program, String name, Object args) {
         Site key = new Site(args, program, name);
         ClKernel k = sites.get(key);
         if (k == null) {
             k = createKernel(program, name);
+            if (profiler != null && args instanceof LinearArgs la) {
+                // profiled: device time per weight shape (the o and down projections share a kernel)
+                k = new ClKernel(this, k.name + " " + la.out().cols() + "x" + la.x().cols(), k.handle, argScratch,
+                        sizeScratch, profiler);
+            }
             sites.put(key, k);
         }
         return k;
@@ -532,7 +557,14 @@ public final class OpenClBackend implements Backend {
         return b;
     }
 
-    private ClBuffer createBuffer(long bytes) {
+    /** A new buffer of at least {@code bytes}, filled with zeros (queued). */
+    ClBuffer zeroed(long bytes) {
+        ClBuffer b = createBuffer(bytes);
+        fill(b, 0, b.byteSize());
+        return b;
+    }
+
+    ClBuffer createBuffer(long bytes) {
         checkOpen();
         if (bytes < 0) throw new IllegalArgumentException("negative allocation " + bytes);
         long size = Math.max(4, (bytes + 3) & ~3L);
@@ -790,7 +822,8 @@ public final class OpenClBackend implements Backend {
 
     /**
      * With {@code opencl.profile=true}: kernel name to {launches, device nanoseconds} since the
-     * last call (waits for the queue). Empty when profiling is off.
+     * last call (waits for the queue); a linear's kernels are keyed "name NxK" (N outputs, K inputs).
+     * Empty when profiling is off.
      */
     public Map<String, long[]> kernelTimes() {
         if (profiler == null) return Map.of();
@@ -964,25 +997,8 @@ public final class OpenClBackend implements Backend {
         return gemvWarp && a.x().offset() % 4 == 0 && a.x().rowStride() % 4 == 0;
     }
 
-    /** Work-items of a warp GEMV launch: 4 warps a group, ks warps a unit of gemvRows rows (pairs: gate row u, up row n/2 + u). */
-    private long gemvwGlobal(int n, boolean pairs, int ks) {
-        long units = pairs ? n / 2 : (n + gemvRows - 1) / gemvRows;
-        long perGroup = 4 / ks;
-        return (units + perGroup - 1) / perGroup * 128;
-    }
-
-    /** Warps that share a unit's K (1, 2 or 4): enough warps in flight for short or narrow weights. */
-    private int gemvwSplit(int n, int k, boolean pairs) {
-        if (gemvSplit > 0) return gemvSplit;
-        long units = pairs ? n / 2 : (n + gemvRows - 1) / gemvRows;
-        int ks = 1;
-        while (ks < 4 && units * ks * 2 <= gemvWarps && k >= 512 * ks * 2) ks *= 2;
-        return ks;
-    }
-
     private void launchGemvw(ClKernel k, LinearArgs a, boolean pairs) {
-        int n = a.out().cols();
-        k.run(queue, gemvwGlobal(n, pairs, gemvwSplit(n, a.x().cols(), pairs)), 128);
+        warpGemv.launch(k, queue, a, pairs);
     }
 
     /** The warp GEMV's kernel with its common arguments set; the caller adds the epilogue's and runs it. */
@@ -991,14 +1007,8 @@ public final class OpenClBackend implements Backend {
     }
 
     private ClKernel gemvw(LinearArgs a, int rows, String program, String name) {
-        ClWeight w = weight(a.weight());
-        ClWeight bias = a.bias() == null ? null : weight(a.bias());
-        return site(program, name, a).begin()
-                .mem(w.buffer()).i((int) w.ld()).i(a.x().cols()).i(a.out().cols())
-                .mem((ClBuffer) a.x().buffer()).l(a.x().offset()).i(a.x().rowStride())
-                .mem(bias == null ? dummy : bias.buffer()).i(bias == null ? 0 : bias.code()).i(bias == null ? 0 : 1)
-                .mem((ClBuffer) a.out().buffer()).l(a.out().offset()).i(a.out().rowStride()).i(rows)
-                .i(gemvwSplit(a.out().cols(), a.x().cols(), name.endsWith("_act")));
+        return warpGemv.args(site(program, name, a), weight(a.weight()), a.bias() == null ? null : weight(a.bias()), dummy,
+                a, rows, name.endsWith("_act"));
     }
 
     /**
@@ -1477,81 +1487,7 @@ public final class OpenClBackend implements Backend {
                     dummy, dummy, dummy, decodeWarps);
             return;
         }
-        int group = a.heads() / a.kvHeads();
-        boolean warp = attentionWarp && vd <= 128;
-        int hb = warp ? Math.min(group, ATT_MAX_HEADS)
-                : Math.min(Math.min(group, ATT_MAX_HEADS), ATT_MAX_PAIRS * ATT_THREADS / vd);
-        if (hb < 1) {
-            throw new UnsupportedOperationException("opencl attention supports value heads up to "
-                    + ATT_MAX_PAIRS * ATT_THREADS + " channels, got " + vd);
-        }
-        int nhb = (group + hb - 1) / hb;
-        long localBytes = warp ? 4L * (hb * hd + 4L * hb * vd) + 4L * (ATT_MAX_HEADS * ATT_THREADS + ATT_THREADS + 64)
-                : 4L * (hb * hd + 2L * hb * ATT_THREADS + ATT_THREADS);
-        if (localBytes > device.localMem()) {
-            throw new UnsupportedOperationException("attention with head dim " + hd + " needs " + localBytes
-                    + " bytes of local memory, device has " + device.localMem());
-        }
-        int keys = a.slidingWindow() > 0 ? Math.min(a.slidingWindow(), pb.maxKeys) : pb.maxKeys;
-        long groups = (long) rows * a.kvHeads() * nhb;
-        int splitLen = keys;
-        if (attentionSplit > 0) {
-            splitLen = attentionSplit;
-        } else {
-            long target = attentionTarget > 0 ? attentionTarget : 4L * device.computeUnits();
-            // few work-groups (decode, small batches): split the keys, down to 32 a split
-            if (groups < target && keys > 64) {
-                int want = (int) Math.min((target + groups - 1) / groups, (keys + 31) / 32);
-                splitLen = (int) roundUp((keys + want - 1) / want, 32);
-            }
-        }
-        splitLen = Math.max(1, splitLen);
-        int nsplit = (keys + splitLen - 1) / splitLen;
-        ClBuffer part = dummy;
-        if (nsplit > 1) {
-            long need = 4L * rows * a.heads() * nsplit * (vd + 2);
-            if (attentionPartials == null || attentionPartials.byteSize() < need) {
-                if (attentionPartials != null) attentionPartials.close();
-                attentionPartials = createBuffer(need + need / 2);
-            }
-            part = attentionPartials;
-            if (warp && attentionCounters.byteSize() < 4 * groups) {
-                attentionCounters.close();
-                attentionCounters = createBuffer(8 * groups);
-                fill(attentionCounters, 0, attentionCounters.byteSize());
-            }
-        } else {
-            nsplit = 1;
-        }
-        if (warp) {
-            site(program, "attention_w", a).begin()
-                    .mem(q).l(a.q().offset()).i(a.q().rowStride())
-                    .mem(kc).mem(vc)
-                    .mem(out).l(a.out().offset()).i(a.out().rowStride())
-                    .mem(part)
-                    .mem(pb.table).i(pb.rowSeqOff).i(pb.rowPosOff).i(pb.slotStartOff).i(pb.slotTableOff)
-                    .i(a.heads()).i(a.kvHeads()).i(hd).i(vd).i(hb).i(nhb)
-                    .f(a.scale()).i(a.slidingWindow()).f(a.softCap()).i(splitLen).i(nsplit)
-                    .mem(attentionCounters).local(4L * hb * hd).local(4L * 4 * hb * vd)
-                    .run(queue, groups * nsplit * ATT_THREADS, ATT_THREADS);
-            return;
-        }
-        site(program, "attention", a).begin()
-                .mem(q).l(a.q().offset()).i(a.q().rowStride())
-                .mem(kc).mem(vc)
-                .mem(out).l(a.out().offset()).i(a.out().rowStride())
-                .mem(part)
-                .mem(pb.table).i(pb.rowSeqOff).i(pb.rowPosOff).i(pb.slotStartOff).i(pb.slotTableOff)
-                .i(a.heads()).i(a.kvHeads()).i(hd).i(vd).i(hb).i(nhb)
-                .f(a.scale()).i(a.slidingWindow()).f(a.softCap()).i(splitLen).i(nsplit)
-                .local(4L * hb * hd).local(4L * hb * ATT_THREADS).local(4L * hb * ATT_THREADS).local(4L * ATT_THREADS)
-                .run(queue, groups * nsplit * ATT_THREADS, ATT_THREADS);
-        if (nsplit > 1) {
-            site(program, "attention_combine", a).begin()
-                    .mem(part).mem(out).l(a.out().offset()).i(a.out().rowStride())
-                    .i(a.heads()).i(vd).i(nsplit).i(rows)
-                    .run(queue, roundUp(vd, 32), (long) rows * a.heads(), 32, 1);
-        }
+        pagedAttention.launch(this, program, a, pb, q, out, kc, vc, attentionScratch, dummy);
     }
 
     private void splitDecodeAttention(AttentionArgs a, ClPreparedBatch pb, RopeArgs rope, ClBuffer q, ClBuffer k,
@@ -1559,30 +1495,23 @@ public final class OpenClBackend implements Backend {
         int rows = pb.layout.rows();
         int hb = ClSplitAttention.headsPerGroup(a.heads() / a.kvHeads());
         long rowHeads = (long) rows * a.kvHeads();
-        // H100, bs=1, ~530 keys: 64 keys a split (72 work-groups) 0.348 ms/step, 32: 0.379, 16: 0.370
-        long target = attentionTarget > 0 ? attentionTarget : Math.max(1, device.computeUnits() / 2);
+        // H100, bs=1, ~530 keys, with the merge's loads in flight together: 32 keys a split (136
+        // work-groups) 0.212 ms/step, 16 (272) 0.241, 64 (72) 0.223; bs >= 16 keeps 64
+        long target = attentionTarget > 0 ? attentionTarget : device.computeUnits();
         int sl = ClSplitAttention.splitKeys(decodeSplitKeys, rowHeads, keys, target, a.headDim(), a.vHeadDim(), kvBytes,
                 hb, device.localMem());
         int nsplit = (keys + sl - 1) / sl;
         ClBuffer part = dummy;
         if (nsplit > 1) {
-            long need = 4L * rows * a.heads() * nsplit * (a.vHeadDim() + 2);
-            if (attentionPartials == null || attentionPartials.byteSize() < need) {
-                if (attentionPartials != null) attentionPartials.close();
-                attentionPartials = createBuffer(need + need / 2);
-            }
-            part = attentionPartials;
-            if (attentionCounters.byteSize() < 4 * rowHeads) {
-                attentionCounters.close();
-                attentionCounters = createBuffer(8 * rowHeads);
-                fill(attentionCounters, 0, attentionCounters.byteSize());
-            }
+            part = attentionScratch.partials(4L * rows * a.heads() * nsplit * (a.vHeadDim() + 2));
+            attentionScratch.counters(rowHeads);
         }
-        String program = ClSplitAttention.program(dtypeCode(a.cache().spec().dtype()), a.headDim(), a.vHeadDim(), hb, sl);
+        String program = ClSplitAttention.program(dtypeCode(a.cache().spec().dtype()), a.headDim(), a.vHeadDim(), hb, sl,
+                decodeMergeBatch);
         ClBuffer pos = rope == null ? dummy : i32buf(rope.positions(), "rope positions", rows);
         ClBuffer freqs = rope == null ? dummy : ropeFrequencies(rope.rope());
         ClSplitAttention.launch(site(program, "attention_s", a), queue, a, pb, sl, q, k, v, out, kc, vc, part,
-                attentionCounters, rope, pos, freqs, nsplit);
+                attentionScratch.counters(), rope, pos, freqs, nsplit);
     }
 
     /** Rotated pairs per head up to which RoPE can be a GEMV epilogue (GW_MAXP in gemvw.cl). */
@@ -1654,10 +1583,9 @@ public final class OpenClBackend implements Backend {
             ropeFreqsByValue.values().forEach(ClBuffer::close);
             ropeFreqsByValue.clear();
             ropeFreqs.clear();
-            if (attentionPartials != null) attentionPartials.close();
             if (splitPartials != null) splitPartials.close();
             gemvCounters.close();
-            attentionCounters.close();
+            attentionScratch.close();
             dummy.close();
             try {
                 int ignored = (int) Cl.clReleaseCommandQueue.invokeExact(queue);

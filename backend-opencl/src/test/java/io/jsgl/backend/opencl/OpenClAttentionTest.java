@@ -117,6 +117,11 @@ class OpenClAttentionTest {
         splitCase(tests, "soft-cap 5, auto split, kv=F32", new Shape("s8", 4, 2, 32, 32, 0, 5f), DType.F32, 0, 90, null);
         splitCase(tests, "sliding window 5 hd=32 kv=BF16 rope", new Shape("s9", 4, 2, 32, 32, 5, 0), DType.BF16, 16, 40,
                 neox32);
+        // the merge loading 4 or 16 splits' partials at once (opencl.decodeMergeBatch; ~20 splits: 5 rounds, 2)
+        splitCase(tests, "gqa 8/2 hd=32 kv=BF16 rope, ~20 splits, merge batch 4", new Shape("s10", 8, 2, 32, 32, 0, 0),
+                DType.BF16, 16, 300, neox32, 4);
+        splitCase(tests, "gqa 8/2 hd=64 kv=F16 rope, ~20 splits, merge batch 16", new Shape("s11", 8, 2, 64, 64, 0, 0),
+                DType.F16, 16, 300, RopeConfig.create(RopeStyle.NEOX, 64, 10000, new RopeScaling.None()), 16);
         tests.add(dynamicTest("decode kernel without its RoPE/KV-store prologue, gqa 8/2 hd=64 kv=BF16", () -> {
             try (OpenClTestSupport plain = new OpenClTestSupport(9, java.util.Map.of("opencl.decodeAttention", "true",
                     "opencl.decodeAttentionRope", "false"))) {
@@ -147,15 +152,23 @@ class OpenClAttentionTest {
     /** A run on a backend with default decode settings (attention_s), asserting that its program was built. */
     private static void splitCase(List<DynamicTest> tests, String name, Shape sh, DType kv, int splitKeys, int prefix,
                                   RopeConfig rope) {
+        splitCase(tests, name, sh, kv, splitKeys, prefix, rope, 0);
+    }
+
+    private static void splitCase(List<DynamicTest> tests, String name, Shape sh, DType kv, int splitKeys, int prefix,
+                                  RopeConfig rope, int mergeBatch) {
         tests.add(dynamicTest("attention_s: " + name, () -> {
             OpenClTestSupport saved = s;
             s = split();
             int keys = s.ocl.decodeSplitKeys;
+            int batch = s.ocl.decodeMergeBatch;
             s.ocl.decodeSplitKeys = splitKeys;
+            if (mergeBatch > 0) s.ocl.decodeMergeBatch = mergeBatch;
             try {
                 run(sh, kv, 0, prefix, rope);
             } finally {
                 s.ocl.decodeSplitKeys = keys;
+                s.ocl.decodeMergeBatch = batch;
                 s = saved;
             }
             org.junit.jupiter.api.Assertions.assertTrue(

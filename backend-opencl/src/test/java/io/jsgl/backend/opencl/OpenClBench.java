@@ -264,20 +264,19 @@ public final class OpenClBench {
 
     /** Decode bs=1 only: wall time under attention/GEMV variants, then profiled. */
     private void decode() {
-        // the first variant warms the JIT (noisiest); the older paths come first so a failing new kernel
-        // (which takes the context down) still leaves their numbers
-        String[][] wall = {{"opencl.splitDecode", "false"}, {"opencl.splitDecode", "false"}, {"opencl.fuse", "true"},
-                {"opencl.decodeSplitKeys", "16"}, {"opencl.decodeSplitKeys", "32"}, {"opencl.decodeSplitKeys", "64"},
-                {"opencl.gemvPrefetch", "0"}, {"opencl.gemvPrefetch", "1"}, {"opencl.gemvPrefetch", "4"},
-                {"opencl.fuse", "true"}};
+        // the first variant warms the JIT (noisiest); the previous defaults (gemvWarps 8192, 64 keys a split) beside
+        String[][] wall = {{"opencl.fuse", "true"}, {"opencl.fuse", "true"}, {"opencl.gemvWarps", "8192"},
+                {"opencl.decodeSplitKeys", "64"}, {"opencl.decodeMergeBatch", "16"}, {"opencl.fuse", "true"}};
         for (String[] v : wall) variant(Map.of(v[0], v[1]), false, v[0] + "=" + v[1], 1);
-        variant(Map.of("opencl.profile", "true", "opencl.splitDecode", "false", "opencl.gemvPrefetch", "0"), true,
-                "splitDecode=false, gemvPrefetch=0 (previous defaults)", 1);
         variant(Map.of("opencl.profile", "true"), true, "defaults", 1);
-        for (String sl : new String[] {"16", "32", "64"}) {
+        for (String mb : new String[] {"4", "16"}) {
+            variant(Map.of("opencl.profile", "true", "opencl.decodeMergeBatch", mb), true, "decodeMergeBatch=" + mb, 1);
+        }
+        for (String sl : new String[] {"16", "64"}) {
             variant(Map.of("opencl.profile", "true", "opencl.decodeSplitKeys", sl), true, "decodeSplitKeys=" + sl, 1);
         }
-        variant(Map.of("opencl.profile", "true", "opencl.gemvPrefetch", "4"), true, "gemvPrefetch=4", 1);
+        variant(Map.of("opencl.profile", "true", "opencl.gemvWarps", "8192"), true, "gemvWarps=8192", 1);
+        variant(Map.of("opencl.profile", "true"), true, "defaults", 1);
     }
 
     private void variant(Map<String, String> props, boolean profile, String label, int seqs) {

@@ -3,17 +3,20 @@
 // slot table's entry at its position (the host checks both). One work-group of AS_T threads per
 // (row, kv head, split of AS_SL keys); it takes every query head of the kv head (AS_HB >= group).
 // The dependent memory round trips are few and wide, which is what a decode step at bs=1 is short of:
-//   1. the row's position, slot-table start and new slot; the raw q heads; the RoPE frequencies
+//   1. the row's position, slot-table start and new slot; the raw q heads; the fresh k and v; the
+//      RoPE frequencies
 //   2. the split's slot ids (and the RoPE angles, computed)
 //   3. the split's K and V rows together, 16 bytes a load, into local memory (K rows padded by 16
 //      bytes so a warp's lanes, one key each, read distinct banks); the new key's k and v come from
 //      the fresh q|k|v (rotated, rounded to the KV type as a reload from the pool would give)
 //   4. scores (warp = head, lane = key), softmax within the warp, values (thread = head, channel
-//      pair), the partial (max, sum, accumulators) to `part`, a device-wide counter
-//   5. the last split of a (row, kv head) to finish merges the partials and does the op-by-op
-//      side effects: the rotated q and k written back, the new k and v stored into the new slot.
+//      pair), the partial (max, sum, accumulators) to `part`, a device-wide counter; the split that
+//      holds the new key also writes the rotated k back and stores the new k and v into the new slot
+//   5. the last split of a (row, kv head) to finish merges the partials (every split's loads in
+//      flight together) and writes the rotated q back.
 // With one split a row there is no counter and step 5 follows step 4 in the same work-group.
-// Built per (KVT, AS_HD, AS_VD, AS_HB, AS_SL). kv_t, STOREKV and rfreq_t come from kv.cl.
+// Built per (KVT, AS_HD, AS_VD, AS_HB, AS_SL, AS_MB: splits' partials the merge loads at once).
+// kv_t, STOREKV and rfreq_t come from kv.cl.
 
 #define AS_T 128
 #define AS_W (AS_T / 32)
@@ -23,6 +26,8 @@
 #define AS_KS (AS_HD + 16 / AS_ES)        // local K row stride in kv_t: one 16-byte pad
 #define AS_KS16 (AS_KS * AS_ES / 16)      // the same in 16-byte units
 #define AS_NCH (AS_SL * (AS_CK + AS_CV))  // chunks of a split's tile
+#define AS_KR ((AS_HD + AS_T - 1) / AS_T)   // fresh k channels a thread holds
+#define AS_VR ((AS_VD + AS_T - 1) / AS_T)   // and v channels
 
 // a 16-byte chunk of a local tile as floats (AS_VPC of them), and its dot product with q
 #if KVT == DT_F32
@@ -115,6 +120,20 @@ void attention_s(__global float* q, long qOff, int qStride,
     __global float* kr = k + kOff + (long)row * kStride + (long)kvh * AS_HD;
     __global const float* vr = v + vOff + (long)row * vStride + (long)kvh * AS_VD;
     for (int i = t; i < nh * AS_HD; i += AS_T) ql[i] = qr[i];
+    // the fresh k (raw, with each channel's RoPE partner) and v, a channel a thread: only the split that
+    // holds the new key uses them, but every split loads them here, so the new key needs no load later
+    // (loaded where the tile is built, under its branch, they went out one round trip at a time: ~6 us)
+    float kx[AS_KR];
+    float kp[AS_KR];
+    float vx[AS_VR];
+#pragma unroll
+    for (int u = 0; u < AS_KR; u++) {
+        const int ch = min(t + u * AS_T, AS_HD - 1);
+        kx[u] = kr[ch];
+        kp[u] = kr[asp_partner(ch, rope, nPairs, interleaved)];
+    }
+#pragma unroll
+    for (int u = 0; u < AS_VR; u++) vx[u] = vr[min(t + u * AS_T, AS_VD - 1)];
     if (rope) {
         const int p = rpos[pOff + (long)row * pStride];
         for (int i = t; i < nPairs; i += AS_T) {
@@ -151,8 +170,10 @@ void attention_s(__global float* q, long qOff, int qStride,
         const int j = isK ? i / AS_CK : (i - AS_SL * AS_CK) / AS_CV;
         const int c = isK ? i - j * AS_CK : i - AS_SL * AS_CK - j * AS_CV;
         const long slot = sl[j];
-        buf[r] = isK ? ((__global const uint4*)(kc + slot * kw + (long)kvh * AS_HD))[c]
-                     : ((__global const uint4*)(vc + slot * vw + (long)kvh * AS_VD))[c];
+        // one load from a selected address (no loads under a branch)
+        __global const uint4* src = isK ? (__global const uint4*)(kc + slot * kw + (long)kvh * AS_HD)
+                                        : (__global const uint4*)(vc + slot * vw + (long)kvh * AS_VD);
+        buf[r] = src[c];
     }
 #pragma unroll
     for (int r = 0; r < (AS_NCH + AS_T - 1) / AS_T; r++) {
@@ -162,22 +183,47 @@ void attention_s(__global float* q, long qOff, int qStride,
             const int j = isK ? i / AS_CK : (i - AS_SL * AS_CK) / AS_CV;
             const int c = isK ? i - j * AS_CK : i - AS_SL * AS_CK - j * AS_CV;
             __local uint4* dst = isK ? kt4 + j * AS_KS16 + c : vt4 + j * AS_CV + c;
-            if (freshHere && j == jn) {
-                // the new key: from the fresh k (rotated) and v, rounded to the KV type as a reload would be
-                __local kv_t* d = (__local kv_t*)dst;
-                for (int e = 0; e < AS_VPC; e++) {
-                    const int ch = c * AS_VPC + e;
-                    const float x0 = isK ? kr[ch] : vr[ch];
-                    const float xp = isK ? kr[asp_partner(ch, rope, nPairs, interleaved)] : x0;
-                    const float val = isK ? ASP_ROT(x0, xp, ch, csl, snl) : x0;
-                    STOREKV(d, e, val);
-                }
-            } else {
-                *dst = buf[r];
-            }
+            if (!freshHere || j != jn) *dst = buf[r];
+        }
+    }
+    if (freshHere) {
+        // the new key: from the fresh k (rotated) and v, rounded to the KV type as a reload would be
+        __local kv_t* kn = (__local kv_t*)(kt4 + jn * AS_KS16);
+        __local kv_t* vn = (__local kv_t*)(vt4 + jn * AS_CV);
+#pragma unroll
+        for (int u = 0; u < AS_KR; u++) {
+            const int ch = t + u * AS_T;
+            if (ch < AS_HD) STOREKV(kn, ch, ASP_ROT(kx[u], kp[u], ch, csl, snl));
+        }
+#pragma unroll
+        for (int u = 0; u < AS_VR; u++) {
+            const int ch = t + u * AS_T;
+            if (ch < AS_VD) STOREKV(vn, ch, vx[u]);
         }
     }
     barrier(CLK_LOCAL_MEM_FENCE);
+
+    // the split that holds the new key (no split reads the new slot, and only this one uses the fresh
+    // k, read by every thread before the barriers above): the rotated k written back, the new k and v
+    // stored into the new slot; off the merge's critical path
+    if (active && freshHere) {
+        const long kBase = (long)newSlot * kw + (long)kvh * AS_HD;
+        const long vBase = (long)newSlot * vw + (long)kvh * AS_VD;
+#pragma unroll
+        for (int u = 0; u < AS_KR; u++) {
+            const int ch = t + u * AS_T;
+            if (ch < AS_HD) {
+                const float y = ASP_ROT(kx[u], kp[u], ch, csl, snl);
+                if (rope && ch < 2 * nPairs) kr[ch] = y;
+                STOREKV(kc, kBase + ch, y);
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < AS_VR; u++) {
+            const int ch = t + u * AS_T;
+            if (ch < AS_VD) STOREKV(vc, vBase + ch, vx[u]);
+        }
+    }
 
     // scores, softmax over the split's keys (per head: max ml, sum ll, p in pl)
 #ifdef JSGL_NV
@@ -244,7 +290,10 @@ void attention_s(__global float* q, long qOff, int qStride,
         const int c = 2 * (i - h * (AS_VD / 2));
         float a0 = 0.f;
         float a1 = 0.f;
-        for (int j = 0; j < n; j++) {
+        // every key of the tile (p is 0 past n, where the tile holds the split's first key again): a
+        // compile-time trip count, unrolled, so the local loads overlap
+#pragma unroll 16
+        for (int j = 0; j < AS_SL; j++) {
             const float p = pl[h][j];
 #if KVT == DT_F16
             const float2 vv = vload_half2(0, (__local const half*)vt + j * AS_VD + c);
@@ -291,50 +340,54 @@ void attention_s(__global float* q, long qOff, int qStride,
         }
         barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
         if (!last) return;
-        for (int i = t; i < nh * AS_VD; i += AS_T) {
-            const int h = i / AS_VD;
-            const int c = i - h * AS_VD;
+        // thread = (head, channel pair); the partials of AS_MB splits at a time, every load of a batch in
+        // flight together (one L2 round trip for up to AS_MB splits; a loop of dependent loads, two per
+        // split, cost ~5 us here), folded into a running max
+        for (int i = t; i < nh * (AS_VD / 2); i += AS_T) {
+            const int h = i / (AS_VD / 2);
+            const int c = 2 * (i - h * (AS_VD / 2));
             __global const float* pp = part + ((long)row * heads + h0 + h) * nsplit * (AS_VD + 2);
             float m = -INFINITY;
-            for (int s2 = 0; s2 < nsr; s2++) m = fmax(m, ld_cg(pp + s2 * (AS_VD + 2)));
-            float num = 0.f;
+            float n0 = 0.f;
+            float n1 = 0.f;
             float den = 0.f;
-            for (int s2 = 0; s2 < nsr; s2++) {
-                const float ms = ld_cg(pp + s2 * (AS_VD + 2));
-                const float e = ms == -INFINITY ? 0.f : exp(ms - m);
-                num += e * ld_cg(pp + s2 * (AS_VD + 2) + 2 + c);
-                den += e * ld_cg(pp + s2 * (AS_VD + 2) + 1);
+            for (int s0 = 0; s0 < nsr; s0 += AS_MB) {
+                float ms[AS_MB];
+                float ls[AS_MB];
+                float2 as[AS_MB];
+#pragma unroll
+                for (int u = 0; u < AS_MB; u++) {
+                    __global const float* ps = pp + min(s0 + u, nsr - 1) * (AS_VD + 2);
+                    ms[u] = ld_cg(ps);
+                    ls[u] = ld_cg(ps + 1);
+                    as[u] = ld_cg2(ps + 2 + c);
+                }
+                float bm = m;
+#pragma unroll
+                for (int u = 0; u < AS_MB; u++) bm = fmax(bm, ms[u]);   // past nsr: a repeat of the last
+                const float sc = m == -INFINITY ? 0.f : exp(m - bm);
+                n0 *= sc;
+                n1 *= sc;
+                den *= sc;
+#pragma unroll
+                for (int u = 0; u < AS_MB; u++) {
+                    const float e = s0 + u < nsr && ms[u] != -INFINITY ? exp(ms[u] - bm) : 0.f;
+                    n0 += e * as[u].x;
+                    n1 += e * as[u].y;
+                    den += e * ls[u];
+                }
+                m = bm;
             }
-            out[oOff + (long)row * oStride + (long)(h0 + h) * AS_VD + c] = num / den;
+            __global float* o = out + oOff + (long)row * oStride + (long)(h0 + h) * AS_VD + c;
+            o[0] = n0 / den;
+            o[1] = n1 / den;
         }
         if (t == 0) counters[gidx] = 0;
     }
 
-    // the op-by-op side effects, once every split of the (row, kv head) has read q and k: rotated q
-    // and k written back, the new k and v into the new slot (a thread per rotated pair or plain
-    // channel, so no thread reads what another writes)
+    // the rotated q written back, once every split of the (row, kv head) has read it
     if (!active) return;
     if (rope) {
         for (int i = t; i < nh * AS_HD; i += AS_T) qr[i] = ql[i];
     }
-    const int np = rope ? nPairs : 0;
-    const long kBase = (long)newSlot * kw + (long)kvh * AS_HD;
-    for (int i = t; i < AS_HD - np; i += AS_T) {
-        if (i < np) {
-            const int c0 = interleaved ? 2 * i : i;
-            const int c1 = interleaved ? 2 * i + 1 : i + np;
-            const float x0 = kr[c0];
-            const float x1 = kr[c1];
-            const float y0 = x0 * csl[i] - x1 * snl[i];
-            const float y1 = x1 * csl[i] + x0 * snl[i];
-            kr[c0] = y0;
-            kr[c1] = y1;
-            STOREKV(kc, kBase + c0, y0);
-            STOREKV(kc, kBase + c1, y1);
-        } else {
-            const int c = i + np;   // past the rotated channels
-            STOREKV(kc, kBase + c, kr[c]);
-        }
-    }
-    for (int c = t; c < AS_VD; c += AS_T) STOREKV(vc, (long)newSlot * vw + (long)kvh * AS_VD + c, vr[c]);
 }

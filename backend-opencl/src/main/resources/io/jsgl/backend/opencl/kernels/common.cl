@@ -61,3 +61,14 @@ inline float ld_cg(__global const float* p) {
     return *(volatile __global const float*)p;
 #endif
 }
+
+// two floats at an 8-byte aligned address, as ld_cg
+inline float2 ld_cg2(__global const float* p) {
+#ifdef JSGL_NV
+    float2 v;
+    asm volatile("ld.global.cg.v2.f32 {%0, %1}, [%2];" : "=f"(v.x), "=f"(v.y) : "l"(p));
+    return v;
+#else
+    return (float2)(*(volatile __global const float*)p, *(volatile __global const float*)(p + 1));
+#endif
+}
