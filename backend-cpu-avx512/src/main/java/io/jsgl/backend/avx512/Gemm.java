@@ -188,6 +188,13 @@ final class Gemm implements ParallelTask {
     }
 
     private void microKernel(int t, int panel, int kb, int kc, MemorySegment wb, int worker) {
+        int real = Math.min(MR, rows - t * MR);
+        // A last tile of a few rows (a decode batch of 64 is 5 tiles and 4 rows) runs a narrower
+        // kernel instead of FMAs on the zero rows that pad it to 12.
+        if (real <= 4) {
+            microKernel4(t, panel, kb, kc, wb, worker, real);
+            return;
+        }
         float[] xp = this.xp;
         int xo = (t * k + kb) * MR;
         FloatVector z = FloatVector.zero(F);
@@ -264,6 +271,41 @@ final class Gemm implements ParallelTask {
         cb1.intoArray(ct, 368);
         int rowEnd = Math.min(MR, rows - t * MR);
         for (int r = 0; r < rowEnd; r++) accumulate(rowBase + t * MR + r, panel, kb == 0, ct, r * NR);
+    }
+
+    /** {@link #microKernel} for a tile with at most four real rows: a 4 x 32 block in eight accumulators. */
+    private void microKernel4(int t, int panel, int kb, int kc, MemorySegment wb, int worker, int real) {
+        float[] xp = this.xp;
+        int xo = (t * k + kb) * MR;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+        for (int c = 0; c < kc; c++, xo += MR) {
+            FloatVector w0 = FloatVector.fromMemorySegment(F, wb, 4L * c * NR, LE);
+            FloatVector w1 = FloatVector.fromMemorySegment(F, wb, 4L * c * NR + 64, LE);
+            FloatVector x;
+            x = FloatVector.broadcast(F, xp[xo + 0]);
+            c00 = w0.fma(x, c00);
+            c01 = w1.fma(x, c01);
+            x = FloatVector.broadcast(F, xp[xo + 1]);
+            c10 = w0.fma(x, c10);
+            c11 = w1.fma(x, c11);
+            x = FloatVector.broadcast(F, xp[xo + 2]);
+            c20 = w0.fma(x, c20);
+            c21 = w1.fma(x, c21);
+            x = FloatVector.broadcast(F, xp[xo + 3]);
+            c30 = w0.fma(x, c30);
+            c31 = w1.fma(x, c31);
+        }
+        float[] ct = ctile[worker];
+        c00.intoArray(ct, 0);
+        c01.intoArray(ct, 16);
+        c10.intoArray(ct, 32);
+        c11.intoArray(ct, 48);
+        c20.intoArray(ct, 64);
+        c21.intoArray(ct, 80);
+        c30.intoArray(ct, 96);
+        c31.intoArray(ct, 112);
+        for (int r = 0; r < real; r++) accumulate(rowBase + t * MR + r, panel, kb == 0, ct, r * NR);
     }
 
     /** The first k block adds the bias; later blocks add what the earlier ones stored. */
