@@ -13,6 +13,7 @@ import io.jsgl.spi.op.GatedActivationArgs;
 import io.jsgl.spi.op.GatherRowsArgs;
 import io.jsgl.spi.op.MoeArgs;
 import io.jsgl.spi.op.MoeRouting;
+import io.jsgl.spi.op.ArgmaxArgs;
 import io.jsgl.spi.op.SoftCapArgs;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +37,8 @@ final class ElementwiseCases {
         out.add(gather("src64-c512-idx1", 64, 512, new int[] {63}));
         out.add(softCap("cap30-r2-c17", 30f, 2, 17));
         out.add(softCap("cap50-r5-c1000", 50f, 5, 1000));
+        out.add(argmax("r3-c1000", 3, 1000, false));
+        out.add(argmax("r5-c151936-ties", 5, 151_936, true));
         out.add(new OpCase("all_reduce/f32/single-rank-r3-c33", Op.ALL_REDUCE, null, "f32", "r3-c33", Tolerances.EXACT, h -> {
             Tensor t = h.input(h.uniform(3 * 33, 1.0), 3, 33, DType.F32);
             h.backend().allReduce(t, 3);
@@ -89,6 +92,30 @@ final class ElementwiseCases {
             Tensor x = h.input(h.uniform(rows * cols, 10.0 * cap), rows, cols, DType.F32);
             h.backend().softCap(new SoftCapArgs(x, cap), rows);
             return List.of(h.read(x, rows));
+        });
+    }
+
+    /**
+     * Greedy sampling on the backend: random rows, optionally with planted ties (the lowest index
+     * must win), a row whose maximum is its last value and a row of equal values (index 0).
+     */
+    private static OpCase argmax(String label, int rows, int cols, boolean ties) {
+        return new OpCase("argmax/f32/" + label, Op.ARGMAX, null, "f32", label, Tolerances.EXACT, h -> {
+            float[] x = h.uniform(rows * cols, 8.0);
+            if (ties) {
+                int a = h.nextInt(cols / 2);
+                int b = a + 1 + h.nextInt(cols - a - 1);
+                x[a] = 9f;
+                x[b] = 9f;
+                x[cols + cols - 1] = 9f;
+                java.util.Arrays.fill(x, 2 * cols, 3 * cols, -1.5f);
+            }
+            Tensor t = h.input(x, rows, cols, DType.F32);
+            int[] poison = new int[rows];
+            java.util.Arrays.fill(poison, -1);
+            Tensor out = h.ints(poison);
+            h.backend().argmax(new ArgmaxArgs(t, out), rows);
+            return List.of(h.read(out, rows));
         });
     }
 

@@ -90,6 +90,15 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * Greedy sampling where the logits are: the index of each row's largest value. Optional;
+     * backends that declare {@link Op#ARGMAX} override it, and the engine then downloads one I32 a
+     * row instead of the logits.
+     */
+    default void argmax(io.jsgl.spi.op.ArgmaxArgs args, int rows) {
+        throw new UnsupportedOperationException("backend " + descriptor().name() + " does not implement ARGMAX");
+    }
+
+    /**
      * Reads {@code bytes} of freshly allocated device memory with the backend's own threads or
      * queues, the way its kernels read weights, and returns the best rate of a few passes in GB/s.
      * Benchmarks compare decode weight streaming with it; empty where a backend has no probe.

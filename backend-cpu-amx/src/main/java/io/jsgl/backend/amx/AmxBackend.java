@@ -1,5 +1,6 @@
 package io.jsgl.backend.amx;
 
+import io.jsgl.cpu.kernels.Argmax;
 import io.jsgl.cpu.kernels.AttentionKernel;
 import io.jsgl.cpu.kernels.CpuKvCache;
 import io.jsgl.cpu.kernels.Elementwise;
@@ -24,6 +25,7 @@ import io.jsgl.spi.op.LinearArgs;
 import io.jsgl.spi.op.MoeArgs;
 import io.jsgl.spi.op.RmsNormArgs;
 import io.jsgl.spi.op.RopeArgs;
+import io.jsgl.spi.op.ArgmaxArgs;
 import io.jsgl.spi.op.SoftCapArgs;
 import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
@@ -197,6 +199,11 @@ final class AmxBackend implements Backend {
         long t0 = profile.start();
         elementwise.gatherRows(a.src(), a.indices(), a.out(), rows);
         profile.stop("gather_rows", t0);
+    }
+
+    @Override
+    public void argmax(ArgmaxArgs args, int rows) {
+        Argmax.rows(args, rows);
     }
 
     @Override

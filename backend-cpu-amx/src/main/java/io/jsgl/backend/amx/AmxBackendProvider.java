@@ -39,7 +39,7 @@ public final class AmxBackendProvider implements BackendProvider {
                     new OpSupport(Op.RMS_NORM, FLOATS), new OpSupport(Op.ROPE, Set.of()),
                     new OpSupport(Op.GATED_ACTIVATION, Set.of()), new OpSupport(Op.ATTENTION, Set.of()),
                     new OpSupport(Op.ADD, Set.of()), new OpSupport(Op.GATHER_ROWS, Set.of()),
-                    new OpSupport(Op.SOFTCAP, Set.of()), new OpSupport(Op.MOE, FLOATS),
+                    new OpSupport(Op.SOFTCAP, Set.of()), new OpSupport(Op.ARGMAX, Set.of()), new OpSupport(Op.MOE, FLOATS),
                     new OpSupport(Op.ALL_REDUCE, Set.of())),
             List.of("linux x86-64 with AVX-512 (oneDNN ISA avx512_core or better); AMX or AVX512_BF16 to rank first",
                     "org.bytedeco:dnnl:3.11-1.5.13:linux-x86_64 and org.bytedeco:opencl:3.0-1.5.13:linux-x86_64 "

@@ -1,5 +1,6 @@
 package io.jsgl.backend.avx512;
 
+import io.jsgl.cpu.kernels.Argmax;
 import io.jsgl.cpu.kernels.Elementwise;
 import io.jsgl.cpu.kernels.RopeKernel;
 import io.jsgl.cpu.kernels.WorkerPool;
@@ -24,6 +25,7 @@ import io.jsgl.spi.op.MlaArgs;
 import io.jsgl.spi.op.MoeArgs;
 import io.jsgl.spi.op.RmsNormArgs;
 import io.jsgl.spi.op.RopeArgs;
+import io.jsgl.spi.op.ArgmaxArgs;
 import io.jsgl.spi.op.SoftCapArgs;
 import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
@@ -155,6 +157,11 @@ final class Avx512Backend implements Backend {
     @Override
     public void gatherRows(GatherRowsArgs args, int rows) {
         shared.gatherRows(args.src(), args.indices(), args.out(), rows);
+    }
+
+    @Override
+    public void argmax(ArgmaxArgs args, int rows) {
+        Argmax.rows(args, rows);
     }
 
     @Override

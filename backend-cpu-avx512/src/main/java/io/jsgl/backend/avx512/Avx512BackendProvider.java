@@ -33,7 +33,7 @@ public final class Avx512BackendProvider implements BackendProvider {
                     new OpSupport(Op.RMS_NORM, FLOATS), new OpSupport(Op.ROPE, Set.of()),
                     new OpSupport(Op.GATED_ACTIVATION, Set.of()), new OpSupport(Op.ATTENTION, Set.of()),
                     new OpSupport(Op.ADD, Set.of()), new OpSupport(Op.GATHER_ROWS, Set.of()),
-                    new OpSupport(Op.SOFTCAP, Set.of()), new OpSupport(Op.ALL_REDUCE, Set.of()),
+                    new OpSupport(Op.SOFTCAP, Set.of()), new OpSupport(Op.ARGMAX, Set.of()), new OpSupport(Op.ALL_REDUCE, Set.of()),
                     new OpSupport(Op.MOE, FLOATS), new OpSupport(Op.MLA_ATTENTION, FLOATS)),
             List.of("x86-64 with AVX-512 (512-bit preferred Vector API species)",
                     "JVM flag --add-modules jdk.incubator.vector"));

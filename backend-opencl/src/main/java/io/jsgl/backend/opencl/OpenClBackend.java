@@ -23,6 +23,7 @@ import io.jsgl.spi.op.GatherRowsArgs;
 import io.jsgl.spi.op.LinearArgs;
 import io.jsgl.spi.op.RmsNormArgs;
 import io.jsgl.spi.op.RopeArgs;
+import io.jsgl.spi.op.ArgmaxArgs;
 import io.jsgl.spi.op.SoftCapArgs;
 import io.jsgl.spi.rope.RopeConfig;
 import java.io.IOException;
@@ -1361,6 +1362,18 @@ public final class OpenClBackend implements Backend {
                 .mem(idx).l(a.indices().offset()).i(a.indices().rowStride())
                 .mem(o).l(a.out().offset()).i(a.out().rowStride()).i(cols).i(rows)
                 .run(queue, roundUp(cols, 64), rows, 64, 1);
+    }
+
+    @Override
+    public void argmax(ArgmaxArgs a, int rows) {
+        flushPending();
+        if (rows == 0) return;
+        ClBuffer x = f32buf(a.x(), "argmax x", rows);
+        ClBuffer o = i32buf(a.out(), "argmax out", rows);
+        site("misc", "argmax_rows", a).begin()
+                .mem(x).l(a.x().offset()).i(a.x().rowStride()).i(a.x().cols())
+                .mem(o).l(a.out().offset()).i(a.out().rowStride())
+                .run(queue, 256, rows, 256, 1);
     }
 
     @Override

@@ -37,7 +37,7 @@ public final class OpenClBackendProvider implements BackendProvider {
                     new OpSupport(Op.RMS_NORM, FLOATS), new OpSupport(Op.ROPE, Set.of()),
                     new OpSupport(Op.GATED_ACTIVATION, Set.of()), new OpSupport(Op.ATTENTION, FLOATS),
                     new OpSupport(Op.ADD, Set.of()), new OpSupport(Op.GATHER_ROWS, Set.of()),
-                    new OpSupport(Op.SOFTCAP, Set.of()), new OpSupport(Op.ALL_REDUCE, Set.of())),
+                    new OpSupport(Op.SOFTCAP, Set.of()), new OpSupport(Op.ARGMAX, Set.of()), new OpSupport(Op.ALL_REDUCE, Set.of())),
             List.of("OpenCL ICD loader libOpenCL.so.1 (ocl-icd-libopencl1)",
                     "an OpenCL 1.2+ device: a GPU driver, or PoCL (pocl-opencl-icd) on the CPU"));
 

@@ -16,6 +16,7 @@ import io.jsgl.spi.op.AttentionArgs;
 import io.jsgl.spi.op.EmbeddingArgs;
 import io.jsgl.spi.op.GatedActivationArgs;
 import io.jsgl.spi.op.Activation;
+import io.jsgl.spi.op.ArgmaxArgs;
 import io.jsgl.spi.op.GatherRowsArgs;
 import io.jsgl.spi.op.LinearArgs;
 import io.jsgl.spi.op.MlaArgs;
@@ -262,6 +263,22 @@ public final class ReferenceBackend implements Backend {
             for (int c = 0; c < a.x().cols(); c++) {
                 Views.set(a.x(), r, c, a.cap() * Math.tanh(Views.get(a.x(), r, c) / a.cap()));
             }
+        }
+    }
+
+    @Override
+    public void argmax(ArgmaxArgs a, int rows) {
+        for (int r = 0; r < rows; r++) {
+            int best = 0;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int c = 0; c < a.x().cols(); c++) {
+                double v = Views.get(a.x(), r, c);
+                if (v > max) { // strict: the lowest index of equal maxima; NaN never wins
+                    max = v;
+                    best = c;
+                }
+            }
+            Views.setInt(a.out(), r, best);
         }
     }
 

@@ -26,7 +26,8 @@ public final class ReferenceBackendProvider implements BackendProvider {
                     new OpSupport(Op.GATED_ACTIVATION, Set.of()), new OpSupport(Op.ATTENTION, Set.of()),
                     new OpSupport(Op.ADD, Set.of()), new OpSupport(Op.GATHER_ROWS, Set.of()),
                     new OpSupport(Op.SOFTCAP, Set.of()), new OpSupport(Op.ALL_REDUCE, Set.of()),
-                    new OpSupport(Op.MOE, FLOATS), new OpSupport(Op.MLA_ATTENTION, FLOATS)),
+                    new OpSupport(Op.MOE, FLOATS), new OpSupport(Op.MLA_ATTENTION, FLOATS),
+                    new OpSupport(Op.ARGMAX, Set.of())),
             List.of("any JVM"));
 
     @Override

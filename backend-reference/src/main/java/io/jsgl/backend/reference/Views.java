@@ -24,6 +24,11 @@ final class Views {
         return seg.getAtIndex(Numerics.INT_LE, t.index(row, 0));
     }
 
+    static void setInt(Tensor t, int row, int value) {
+        if (t.dtype() != DType.I32) throw new IllegalArgumentException("expected an I32 tensor, got " + t.dtype());
+        HostBuffer.of(t.buffer()).setAtIndex(Numerics.INT_LE, t.index(row, 0), value);
+    }
+
     static double[] row(Tensor t, int row) {
         double[] out = new double[t.cols()];
         for (int c = 0; c < out.length; c++) out[c] = get(t, row, c);

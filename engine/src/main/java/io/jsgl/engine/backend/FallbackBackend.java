@@ -26,6 +26,7 @@ import io.jsgl.spi.op.MlaArgs;
 import io.jsgl.spi.op.MoeArgs;
 import io.jsgl.spi.op.RmsNormArgs;
 import io.jsgl.spi.op.RopeArgs;
+import io.jsgl.spi.op.ArgmaxArgs;
 import io.jsgl.spi.op.SoftCapArgs;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -69,6 +70,9 @@ final class FallbackBackend implements Backend {
             Set<DType> dtypes = table.computeIfAbsent(n.op(), o -> new HashSet<>());
             if (n.weightDtype() != null) dtypes.add(n.weightDtype());
         }
+        // optional and never routed: claimed only where no op runs on the reference, whose logits
+        // would otherwise have to cross back first
+        if (!onReference.isEmpty()) table.remove(Op.ARGMAX);
         List<OpSupport> ops = new ArrayList<>();
         table.forEach((op, dtypes) -> ops.add(new OpSupport(op, dtypes)));
         this.descriptor = new BackendDescriptor(p.name(), p.version(),
@@ -223,6 +227,14 @@ final class FallbackBackend implements Backend {
     @Override
     public void gatherRows(GatherRowsArgs a, int rows) {
         (routed(Op.GATHER_ROWS, null) ? onReferenceNow() : primary).gatherRows(a, rows);
+    }
+
+    @Override
+    public void argmax(ArgmaxArgs a, int rows) {
+        if (!descriptor.supports(Op.ARGMAX, null)) {
+            throw new UnsupportedOperationException("ARGMAX is not offered while ops run on the reference backend");
+        }
+        primary.argmax(a, rows);
     }
 
     @Override

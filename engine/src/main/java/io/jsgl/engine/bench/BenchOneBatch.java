@@ -33,6 +33,8 @@ public final class BenchOneBatch {
     private final int perSeq;
     private final int[] slots;
     private final long probeBytes;
+    /** Tokens sampled by the backend in one step, one a logit row. */
+    private final int[] sampled;
 
     public BenchOneBatch(DecoderModel model, int batch, int inputLen, int outputLen) {
         this(model, batch, inputLen, outputLen, 0);
@@ -55,6 +57,7 @@ public final class BenchOneBatch {
                     + batch + " x " + perSeq);
         }
         this.probeBytes = probeBytes;
+        this.sampled = new int[model.options().maxLogitRows()];
         this.slots = new int[batch * perSeq];
         for (int i = 0; i < slots.length; i++) slots[i] = 1 + i;
     }
@@ -170,12 +173,19 @@ public final class BenchOneBatch {
             if (from + q >= inputLen) finishing.add(i);
         }
         int[] logitRows = finishing.stream().mapToInt(i -> qStart[i] + qLen[i] - 1).toArray();
-        model.forward(new ModelStep(ids, new AttentionBatch(qStart, qLen, kvLen, slotStart, slots, newSlots, rows),
-                logitRows), logits);
+        ModelStep step = new ModelStep(ids, new AttentionBatch(qStart, qLen, kvLen, slotStart, slots, newSlots, rows),
+                logitRows);
+        // greedy, as SGLang's bench_one_batch: on the backend where it can (token ids come down, not logits)
+        boolean onBackend = model.samplesOnBackend();
+        if (onBackend) {
+            model.forwardGreedy(step, sampled);
+        } else {
+            model.forward(step, logits);
+        }
         for (int k = 0; k < finishing.size(); k++) {
             int[] p = parts.get(finishing.get(k));
             int next = p[1] + p[2];
-            if (next < perSeq) tokens[p[0]][next] = argmax(logits, k);
+            if (next < perSeq) tokens[p[0]][next] = onBackend ? sampled[k] : argmax(logits, k);
         }
     }
 

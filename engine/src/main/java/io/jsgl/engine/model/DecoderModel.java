@@ -4,6 +4,7 @@ import io.jsgl.engine.weights.WeightStore;
 import io.jsgl.spi.AttentionBatch;
 import io.jsgl.spi.Backend;
 import io.jsgl.spi.DType;
+import io.jsgl.spi.Op;
 import io.jsgl.spi.DeviceBuffer;
 import io.jsgl.spi.KvCache;
 import io.jsgl.spi.PreparedBatch;
@@ -11,6 +12,7 @@ import io.jsgl.spi.Tensor;
 import io.jsgl.spi.Weight;
 import io.jsgl.spi.WeightUse;
 import io.jsgl.spi.host.Numerics;
+import io.jsgl.spi.op.ArgmaxArgs;
 import io.jsgl.spi.op.EmbeddingArgs;
 import io.jsgl.spi.op.GatherRowsArgs;
 import io.jsgl.spi.op.LinearArgs;
@@ -47,6 +49,9 @@ public final class DecoderModel implements AutoCloseable {
     private final Tensor logitRowIndices;
     private final Tensor residual;
     private final Tensor logits;
+    /** Greedy sampling on the backend ({@link #forwardGreedy}): one I32 a logit row, null without {@code ARGMAX}. */
+    private final ArgmaxArgs argmax;
+    private final MemorySegment hostTokens;
     private final Tensor finalHidden;
     /** The residual stream of the rows that get logits, to which the last layer's output is added. */
     private final Tensor finalResidual;
@@ -94,6 +99,8 @@ public final class DecoderModel implements AutoCloseable {
         finalHidden = tensor(r, h, DType.F32);
         finalResidual = tensor(r, h, DType.F32);
         logits = tensor(r, config.vocabSize(), DType.F32);
+        argmax = backend.descriptor().supports(Op.ARGMAX, null) ? new ArgmaxArgs(logits, tensor(r, 1, DType.I32)) : null;
+        hostTokens = hostArena.allocate(4L * r, 64);
 
         embed = new EmbeddingArgs(embedding, ids, residual, config.embeddingScale());
         float eps = config.rmsNormEps();
@@ -202,15 +209,45 @@ public final class DecoderModel implements AutoCloseable {
     }
 
     public void forward(ModelStep step, MemorySegment logitsOut, HiddenStateObserver observer) {
+        int outRows = step.logitRows().length;
+        if (logitsOut.byteSize() < (long) outRows * config.vocabSize() * 4) {
+            throw new IllegalArgumentException("logits buffer too small");
+        }
+        run(step, observer, () -> backend.download(logits.buffer(), 0,
+                logitsOut.asSlice(0, (long) outRows * config.vocabSize() * 4)));
+    }
+
+    /** Whether {@link #forwardGreedy} samples on the backend (it declares {@code ARGMAX}). */
+    public boolean samplesOnBackend() {
+        return argmax != null;
+    }
+
+    /**
+     * Runs one step and writes each logit row's greedy token (the lowest index of its largest
+     * logit) to {@code tokensOut}: sampled by the backend, so only {@code 4 x rows} bytes come down
+     * instead of the logits. Needs {@link #samplesOnBackend()}.
+     */
+    public void forwardGreedy(ModelStep step, int[] tokensOut) {
+        if (argmax == null) {
+            throw new IllegalStateException("backend " + backend.descriptor().name() + " does not implement ARGMAX");
+        }
+        int outRows = step.logitRows().length;
+        if (tokensOut.length < outRows) throw new IllegalArgumentException("tokens buffer too small");
+        run(step, null, () -> {
+            backend.argmax(argmax, outRows);
+            backend.download(argmax.out().buffer(), 0, hostTokens.asSlice(0, 4L * outRows));
+        });
+        for (int i = 0; i < outRows; i++) tokensOut[i] = hostTokens.getAtIndex(Numerics.INT_LE, i);
+    }
+
+    /** The step up to the logit rows' logits (on the backend), then {@code readOut} while its batch is prepared. */
+    private void run(ModelStep step, HiddenStateObserver observer, Runnable readOut) {
         AttentionBatch layout = step.layout();
         int rows = layout.rows();
         int outRows = step.logitRows().length;
         if (rows > options.maxStepTokens() || outRows > options.maxLogitRows()) {
             throw new IllegalArgumentException("step of " + rows + " rows / " + outRows + " logit rows exceeds capacity "
                     + options.maxStepTokens() + " / " + options.maxLogitRows());
-        }
-        if (logitsOut.byteSize() < (long) outRows * config.vocabSize() * 4) {
-            throw new IllegalArgumentException("logits buffer too small");
         }
         int vocab = config.vocabSize();
         for (int r = 0; r < rows; r++) {
@@ -249,7 +286,7 @@ public final class DecoderModel implements AutoCloseable {
             observe(observer, layers.size(), finalHidden, outRows);
             backend.linear(lmHead, outRows);
             if (finalSoftCap != null) backend.softCap(finalSoftCap, outRows);
-            backend.download(logits.buffer(), 0, logitsOut.asSlice(0, (long) outRows * vocab * 4));
+            readOut.run();
         }
     }
 

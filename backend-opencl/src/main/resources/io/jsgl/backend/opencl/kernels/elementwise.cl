@@ -165,3 +165,34 @@ __kernel void softcap(__global float* x, long xOff, int xStride, float cap, int 
     __global float* p = x + xOff + (long)r * xStride + c;
     *p = cap * tanh(*p / cap);
 }
+
+// out[r] = the index of row r's largest value, the lowest of equal maxima (NaN never wins): greedy
+// sampling on the device, so one int a row comes down instead of the vocabulary. One 256-thread
+// work-group a row: strided partial maxima, then a tree over (value, index) pairs in local memory.
+__kernel void argmax_rows(__global const float* x, long xOff, int xStride, int cols,
+                          __global int* out, long oOff, int oStride) {
+    __local float lv[256];
+    __local int li[256];
+    const int r = get_global_id(1);
+    const int t = get_local_id(0);
+    const int nt = get_local_size(0);
+    __global const float* row = x + xOff + (long)r * xStride;
+    float best = -INFINITY;
+    int bi = 0;
+    for (int c = t; c < cols; c += nt) {
+        const float v = row[c];
+        if (v > best) { best = v; bi = c; }
+    }
+    lv[t] = best;
+    li[t] = bi;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = nt / 2; s > 0; s >>= 1) {
+        if (t < s) {
+            const float v = lv[t + s];
+            const int i = li[t + s];
+            if (v > lv[t] || (v == lv[t] && i < li[t])) { lv[t] = v; li[t] = i; }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (t == 0) out[oOff + (long)r * oStride] = li[0];
+}
