@@ -33,6 +33,8 @@ public final class BenchOneBatch {
     private final int perSeq;
     private final int[] slots;
     private final long probeBytes;
+    /** {@code -Djsgl.bench.host-sampling=true}: download the logits and take the argmax here even where the backend could. */
+    private static final boolean HOST_SAMPLING = Boolean.getBoolean("jsgl.bench.host-sampling");
     /** Tokens sampled by the backend in one step, one a logit row. */
     private final int[] sampled;
 
@@ -176,7 +178,7 @@ public final class BenchOneBatch {
         ModelStep step = new ModelStep(ids, new AttentionBatch(qStart, qLen, kvLen, slotStart, slots, newSlots, rows),
                 logitRows);
         // greedy, as SGLang's bench_one_batch: on the backend where it can (token ids come down, not logits)
-        boolean onBackend = model.samplesOnBackend();
+        boolean onBackend = model.samplesOnBackend() && !HOST_SAMPLING;
         if (onBackend) {
             model.forwardGreedy(step, sampled);
         } else {
