@@ -68,6 +68,7 @@ class KitSelfTest {
         @Override public void gatedActivation(GatedActivationArgs a, int rows) { ref.gatedActivation(a, rows); }
         @Override public void gatherRows(GatherRowsArgs a, int rows) { ref.gatherRows(a, rows); }
         @Override public void softCap(SoftCapArgs a, int rows) { ref.softCap(a, rows); }
+        @Override public void argmax(io.jsgl.spi.op.ArgmaxArgs a, int rows) { ref.argmax(a, rows); }
         @Override public void close() { ref.close(); }
 
         /** Fault: ignores the scale. */

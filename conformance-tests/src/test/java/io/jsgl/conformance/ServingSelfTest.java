@@ -86,6 +86,7 @@ class ServingSelfTest {
         @Override public KvCache allocateKvCache(KvCacheSpec spec) { return ref.allocateKvCache(spec); }
         @Override public MemoryInfo memoryInfo() { return ref.memoryInfo(); }
         @Override public void synchronize() { ref.synchronize(); }
+        @Override public void argmax(io.jsgl.spi.op.ArgmaxArgs a, int rows) { ref.argmax(a, rows); }
         @Override public void embedding(EmbeddingArgs a, int rows) { ref.embedding(a, rows); }
         @Override public void linear(LinearArgs a, int rows) { ref.linear(a, rows); }
         @Override public void rmsNorm(RmsNormArgs a, int rows) { ref.rmsNorm(a, rows); }

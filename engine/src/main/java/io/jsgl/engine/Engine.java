@@ -229,6 +229,11 @@ public final class Engine implements AutoCloseable {
         return loop.leakedSlots();
     }
 
+    /** Steps whose tokens the backend picked where the logits are (every logit row a plain greedy one). */
+    public long stepsSampledOnBackend() {
+        return loop.stepsSampledOnBackend();
+    }
+
     /** Steps whose KV and radix invariants were checked ({@link EngineHooks#checkInvariants}, -Djsgl.checkInvariants). */
     public long invariantChecks() {
         return loop.invariantChecks();

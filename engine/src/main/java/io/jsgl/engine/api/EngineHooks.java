@@ -8,7 +8,12 @@ package io.jsgl.engine.api;
  */
 public interface EngineHooks {
     /** No hooks: the default of {@code Engine.open(config)}. */
-    EngineHooks NONE = new EngineHooks() {};
+    EngineHooks NONE = new EngineHooks() {
+        @Override
+        public boolean wantsLogits() {
+            return false;
+        }
+    };
 
     /**
      * Whether to check the KV slot accounting and the prefix tree's invariants after every step
@@ -26,6 +31,15 @@ public interface EngineHooks {
      * reused after the call returns: copy what you keep.
      */
     default void onLogits(String rid, int sequence, int position, float[] logits) {}
+
+    /**
+     * Whether {@link #onLogits} must see every sampled row. True by default; hooks that only check
+     * invariants or count steps return false, so that steps of plain greedy requests may still pick
+     * their tokens on the backend (no logits come down then).
+     */
+    default boolean wantsLogits() {
+        return true;
+    }
 
     /** After each step that ran a forward pass ({@code step} counts from 1), once its tokens are sampled. */
     default void afterStep(long step) {}

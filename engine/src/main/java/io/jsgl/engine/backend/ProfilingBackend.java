@@ -21,6 +21,7 @@ import io.jsgl.spi.op.MlaArgs;
 import io.jsgl.spi.op.MoeArgs;
 import io.jsgl.spi.op.RmsNormArgs;
 import io.jsgl.spi.op.RopeArgs;
+import io.jsgl.spi.op.ArgmaxArgs;
 import io.jsgl.spi.op.SoftCapArgs;
 import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;
@@ -173,6 +174,13 @@ public final class ProfilingBackend implements Backend {
         long t0 = start();
         inner.softCap(a, rows);
         stop(stat(SoftCapArgs.class, "softcap"), t0);
+    }
+
+    @Override
+    public void argmax(ArgmaxArgs a, int rows) {
+        long t0 = start();
+        inner.argmax(a, rows);
+        stop(stat(ArgmaxArgs.class, "argmax"), t0);
     }
 
     @Override

@@ -61,12 +61,12 @@ public final class EngineLoop implements AutoCloseable {
                       EngineHooks hooks) {
         this.hooks = hooks;
         this.checkInvariants = CHECK_INVARIANTS || hooks.checkInvariants();
-        this.hookRow = hooks == EngineHooks.NONE ? null : new float[model.config().vocabSize()];
+        this.hookRow = hooks.wantsLogits() ? new float[model.config().vocabSize()] : null;
         this.config = config;
         this.model = model;
         this.cache = new RadixCache(new KvSlotAllocator(poolTokens + 1, model.kvCache().pageSize()), config.disableRadixCache());
         this.scheduler = new Scheduler(config, cache, model.options().maxStepTokens());
-        this.runner = new StepRunner(model);
+        this.runner = new StepRunner(model, hookRow == null); // hooks read the logits
         this.output = new OutputProcessor(model.config().vocabSize(), contextLength, eosIds);
         this.stats = new StatsRecorder(poolTokens);
         this.thread = Thread.ofPlatform().name("jsgl-scheduler").daemon(true).unstarted(this::run);
@@ -182,14 +182,16 @@ public final class EngineLoop implements AutoCloseable {
                     if (s.request.firstTokenNanos == 0) s.request.firstTokenNanos = System.nanoTime();
                     produced++;
                     if (hookRow != null) passLogits(s, rows[i]);
-                    if (output.sample(s, runner.logits(), rows[i])) release(s);
+                    boolean finished = runner.sampledOnBackend() ? output.sampledOnBackend(s, runner.sampled(rows[i]))
+                            : output.sample(s, runner.logits(), rows[i]);
+                    if (finished) release(s);
                     textPending.add(s);
                 }
                 if (forwardWorker == null) processPendingText();
                 stats.step(plan, produced, System.nanoTime() - t0, forward, scheduler.running.size());
                 publishCounts();
                 if (checkInvariants) checkInvariants();
-                if (hookRow != null) hooks.afterStep(++steps);
+                if (hooks != EngineHooks.NONE) hooks.afterStep(++steps);
             }
             processPendingText();
         } catch (Throwable t) {
@@ -333,6 +335,11 @@ public final class EngineLoop implements AutoCloseable {
     }
 
     /** Steps whose invariants were checked (0 unless -Djsgl.checkInvariants or {@link EngineHooks#checkInvariants}). */
+    /** Steps whose tokens the backend picked ({@code ARGMAX}): every logit row a plain greedy one. */
+    public long stepsSampledOnBackend() {
+        return runner.stepsSampledOnBackend();
+    }
+
     public long invariantChecks() {
         return invariantChecks;
     }

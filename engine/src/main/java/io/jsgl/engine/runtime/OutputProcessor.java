@@ -38,6 +38,20 @@ final class OutputProcessor {
         if (wantLogprobs) System.arraycopy(row, 0, raw, 0, vocab);
         int token = seq.sampler.sample(row);
         if (wantLogprobs) seq.logprobs.add(RequestSampler.logprob(raw, token, p.topLogprobs()));
+        return append(seq, token);
+    }
+
+    /**
+     * {@link #sample} for a token the backend already picked as the argmax of the logits, for a
+     * request whose sampler {@link RequestSampler#isArgmaxOfLogits() takes exactly that}.
+     */
+    boolean sampledOnBackend(SequenceState seq, int token) {
+        seq.sampler.accept(token);
+        return append(seq, token);
+    }
+
+    private boolean append(SequenceState seq, int token) {
+        var p = seq.sampler.params();
         seq.output.add(token);
         seq.cache.appendToken(token);
         if ((!p.ignoreEos() && eosIds.contains(token)) || p.stopTokenIds().contains(token)) {

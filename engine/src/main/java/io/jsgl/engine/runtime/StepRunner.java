@@ -17,10 +17,32 @@ final class StepRunner implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment logits;
     private int[] slotTable = new int[4096];
+    /** Whether steps whose every logit row is a plain greedy pick may sample on the backend. */
+    private final boolean backendSampling;
+    /** The last step's tokens when it sampled on the backend, by logit row; see {@link #sampledOnBackend}. */
+    private final int[] sampled;
+    private boolean lastSampled;
+    private volatile long stepsSampled;
 
-    StepRunner(DecoderModel model) {
+    StepRunner(DecoderModel model, boolean backendSampling) {
         this.model = model;
+        this.backendSampling = backendSampling && model.samplesOnBackend();
         this.logits = arena.allocate((long) model.options().maxLogitRows() * model.config().vocabSize() * 4, 64);
+        this.sampled = new int[model.options().maxLogitRows()];
+    }
+
+    /** Whether the last step's tokens were picked by the backend ({@link #sampled}) instead of leaving logits. */
+    boolean sampledOnBackend() {
+        return lastSampled;
+    }
+
+    long stepsSampledOnBackend() {
+        return stepsSampled;
+    }
+
+    /** The token the backend picked for logit row {@code row} of the last step. */
+    int sampled(int row) {
+        return sampled[row];
     }
 
     MemorySegment logits() {
@@ -64,7 +86,20 @@ final class StepRunner implements AutoCloseable {
         int[] logitIndex = new int[logitRows];
         for (int s = 0; s < n; s++) if (logitRowOf[s] >= 0) logitIndex[logitRowOf[s]] = qStart[s] + qLen[s] - 1;
         var layout = new AttentionBatch(qStart, qLen, kvLen, slotStart, slotTable, newSlots, plan.rows);
-        model.forward(new ModelStep(tokenIds, layout, logitIndex), logits);
+        // all of the step's logit rows plain greedy picks: the backend samples them (SGLang samples on
+        // the GPU too), and 4 bytes a row come down instead of the vocabulary's logits
+        boolean onBackend = backendSampling && logitRows > 0;
+        for (int s = 0; s < n && onBackend; s++) {
+            if (logitRowOf[s] >= 0 && !plan.sequences.get(s).sampler.isArgmaxOfLogits()) onBackend = false;
+        }
+        ModelStep step = new ModelStep(tokenIds, layout, logitIndex);
+        if (onBackend) {
+            model.forwardGreedy(step, sampled);
+        } else {
+            model.forward(step, logits);
+        }
+        lastSampled = onBackend;
+        if (onBackend) stepsSampled++; // one writer: the step's thread
         return logitRowOf;
     }
 

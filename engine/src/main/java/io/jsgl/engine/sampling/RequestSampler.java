@@ -47,6 +47,17 @@ public final class RequestSampler {
         return token;
     }
 
+    /**
+     * Whether the next token is the plain argmax of the model's logits: greedy, with no bias,
+     * penalty or minimum length adjusting them and no logprobs wanted, so the backend may pick it
+     * where the logits are ({@code ARGMAX}) and the step downloads no logits for this request.
+     */
+    public boolean isArgmaxOfLogits() {
+        return params.isGreedy() && !params.logprobs() && params.logitBias().isEmpty()
+                && params.repetitionPenalty() == 1f && params.frequencyPenalty() == 0f && params.presencePenalty() == 0f
+                && generated >= params.minNewTokens();
+    }
+
     /** Records a token chosen elsewhere (e.g. a forced token) for the penalties. */
     public void accept(int token) {
         outputCounts[token]++;

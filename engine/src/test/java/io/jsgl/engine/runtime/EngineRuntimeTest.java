@@ -40,6 +40,18 @@ class EngineRuntimeTest {
         public boolean checkInvariants() {
             return true;
         }
+
+        @Override
+        public boolean wantsLogits() {
+            return false; // greedy steps pick their tokens on the (reference) backend
+        }
+    };
+    /** {@link #CHECKED} that also reads every sampled row's logits, so tokens are picked on the host. */
+    static final EngineHooks CHECKED_HOST_SAMPLING = new EngineHooks() {
+        @Override
+        public boolean checkInvariants() {
+            return true;
+        }
     };
 
     @BeforeAll
@@ -89,6 +101,29 @@ class EngineRuntimeTest {
             for (int i = 0; i < prompts.length; i++) assertArrayEquals(expected.get(i), got.get(i), "prompt " + i);
             assertEquals(0, e.leakedSlots());
             assertTrue(e.invariantChecks() > 0, "the invariants were never checked");
+        }
+    }
+
+    @Test
+    void greedyTokensPickedOnTheBackendEqualHostSampling() {
+        List<int[]> host;
+        try (Engine e = Engine.open(config().maxRunningRequests(8).backend("reference").build(), CHECKED_HOST_SAMPLING)) {
+            host = batched(e, 12);
+            assertEquals(0, e.stepsSampledOnBackend());
+        }
+        try (Engine e = engine(config().maxRunningRequests(8))) {
+            List<int[]> got = batched(e, 12);
+            for (int i = 0; i < prompts.length; i++) assertArrayEquals(host.get(i), got.get(i), "prompt " + i);
+            assertTrue(e.stepsSampledOnBackend() > 0, "no step sampled on the backend");
+            // a sampled request in the batch sends its steps back to host sampling; the greedy one is unchanged
+            long before = e.stepsSampledOnBackend();
+            var sampled = e.submit(GenerateRequest.ofIds(prompts[1], SamplingParams.builder().temperature(0.8f).seed(3L)
+                    .maxNewTokens(30).ignoreEos(true).build()));
+            var greedy = e.submit(GenerateRequest.ofIds(prompts[0], greedy(12)));
+            assertArrayEquals(host.get(0), greedy.join().sequences().getFirst().tokenIds());
+            assertEquals(30, sampled.join().sequences().getFirst().tokenIds().length);
+            assertTrue(e.stepsSampledOnBackend() - before < 12, "steps with the sampled request sampled on the backend");
+            assertEquals(0, e.leakedSlots());
         }
     }
 
