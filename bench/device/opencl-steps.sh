@@ -48,6 +48,6 @@ for step in "$@"; do
       "${J[@]}" -XX:StartFlightRecording=filename=$O/decode.jfr,settings=profile -Djsgl.home="$B/home" -cp "$B/lib/*" \
         io.jsgl.cli.JsglCli bench-one-batch --model /tmp/l1b --backend opencl --batch-size 1 --input-len 512 \
         --output-len 512 --probe-bytes 0 2>&1 | grep -E "Prefill\.|Decode\.  median|Exception" ;;
-    conf) jsgl conformance --backend opencl --no-progress --out "$O/conf-opencl" | tail -6 ;;
+    conf) jsgl conformance --backend opencl --no-progress --fixtures "$B/home/testdata" --out "$O/conf-opencl" | tail -6 ;;
   esac
 done
