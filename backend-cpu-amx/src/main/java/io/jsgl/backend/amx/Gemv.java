@@ -63,12 +63,10 @@ final class Gemv {
             for (int nb = b0; nb < b1; nb++) {
                 for (int m = 0; m < rows; m++) {
                     long outRow = Views.at(out, m, 0);
-                    if (lay.nBlock() != 32) {
-                        bf16Block(w, lay, nb, xv, m * kp, bias, os, outRow);
-                    } else if (FOUR && lay.strideK() == lay.blockElements()) {
+                    if (lay.nBlock() == 32 && lay.strideK() == lay.blockElements()) {
                         bf16Block32Quarters(w, lay, nb, xv, m * kp, bias, os, outRow);
                     } else {
-                        bf16Block32(w, lay, nb, xv, m * kp, bias, os, outRow);
+                        bf16Block(w, lay, nb, xv, m * kp, bias, os, outRow);
                     }
                 }
             }
@@ -76,84 +74,14 @@ final class Gemv {
     }
 
     /**
-     * The 32-column blocks oneDNN picks for prefill-sized M (BA16a32b2a): both halves of a
-     * 128-byte K-pair row are consumed in the same pass, so the weights stream strictly in order
-     * (reading the halves in two passes halved the DRAM rate: 11-12 against 20+ GB/s on 2 cores).
-     */
-    private static void bf16Block32(PackedLinear w, BlockedLayout lay, int nb, float[] x, int xo, MemorySegment bias,
-                                    MemorySegment out, long outRow) {
-        MemorySegment data = w.data;
-        int kInner = lay.kInner();
-        int kBlocks = lay.paddedK() / lay.kBlock();
-        // Two streams, one per half of the K blocks, with one accumulator per (stream, line half,
-        // K parity), so no FMA waits on another of the same pass: a single stream, or FMA chains
-        // four deep, fill the scheduler with uops waiting on a missing line before enough lines
-        // are in flight. Four streams in one loop exceed C2's inlining node budget, and the vector
-        // calls it then leaves out allocate.
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        int half = kBlocks / 2;
-        long second = 2L * half * lay.strideK();
-        int kBlock = lay.kBlock();
-        int secondK = half * kBlock;
-        long s0 = 2 * nb * lay.strideN();
-        for (int t = 0; t < half; t++) {
-            long st = s0 + 2 * t * lay.strideK();
-            int xt = xo + t * kBlock;
-            for (int kk = 0; kk < kInner; kk++) {
-                long o = st + kk * 128L;
-                int k = xt + 2 * kk;
-                IntVector p0 = IntVector.fromMemorySegment(I, data, o, LE);
-                IntVector p1 = IntVector.fromMemorySegment(I, data, o + 64, LE);
-                IntVector r0 = IntVector.fromMemorySegment(I, data, o + second, LE);
-                IntVector r1 = IntVector.fromMemorySegment(I, data, o + second + 64, LE);
-                FloatVector x0 = FloatVector.broadcast(F, x[k]);
-                FloatVector x1 = FloatVector.broadcast(F, x[k + 1]);
-                FloatVector y0 = FloatVector.broadcast(F, x[k + secondK]);
-                FloatVector y1 = FloatVector.broadcast(F, x[k + secondK + 1]);
-                a0 = Bf16Lanes.low(p0).fma(x0, a0);
-                a1 = Bf16Lanes.high(p0).fma(x1, a1);
-                a2 = Bf16Lanes.low(p1).fma(x0, a2);
-                a3 = Bf16Lanes.high(p1).fma(x1, a3);
-                b0 = Bf16Lanes.low(r0).fma(y0, b0);
-                b1 = Bf16Lanes.high(r0).fma(y1, b1);
-                b2 = Bf16Lanes.low(r1).fma(y0, b2);
-                b3 = Bf16Lanes.high(r1).fma(y1, b3);
-            }
-        }
-        if (kBlocks % 2 != 0) { // the K block past the last whole half
-            long base = s0 + 2 * second;
-            int k0 = xo + 2 * secondK;
-            for (int kk = 0; kk < kInner; kk++) {
-                IntVector p0 = IntVector.fromMemorySegment(I, data, base + kk * 128L, LE);
-                IntVector p1 = IntVector.fromMemorySegment(I, data, base + kk * 128L + 64, LE);
-                FloatVector x0 = FloatVector.broadcast(F, x[k0 + 2 * kk]);
-                FloatVector x1 = FloatVector.broadcast(F, x[k0 + 2 * kk + 1]);
-                a0 = Bf16Lanes.low(p0).fma(x0, a0);
-                a1 = Bf16Lanes.high(p0).fma(x1, a1);
-                a2 = Bf16Lanes.low(p1).fma(x0, a2);
-                a3 = Bf16Lanes.high(p1).fma(x1, a3);
-            }
-        }
-        int n0 = nb * 32;
-        for (int h = 0; h < 2; h++) {
-            int n = n0 + 16 * h;
-            if (n >= w.n) break;
-            VectorMask<Float> mask = F.indexInRange(n, w.n);
-            FloatVector y = h == 0 ? a0.add(a1).add(b0.add(b1)) : a2.add(a3).add(b2.add(b3));
-            if (bias != null) y = y.add(FloatVector.fromMemorySegment(F, bias, 4L * n, LE, mask));
-            y.intoMemorySegment(out, outRow + 4L * n, LE, mask);
-        }
-    }
-
-    static final boolean FOUR = !Boolean.getBoolean("amx.gemv2");
-
-    /**
      * BA16a32b2a with dense K blocks, so one N block is a single run of 128-byte K-pair rows: read
      * as four streams, one per quarter of the rows, one 64-byte line per stream and step. Lines
      * alternate between the row's low and high 16 columns, so each stream keeps two accumulator
      * sets and swaps them every step (register renames once C2 unrolls by two); the loop body stays
-     * as small as cpu-avx512's four-stream GEMV, under C2's inlining node budget.
+     * as small as cpu-avx512's four-stream GEMV, under C2's inlining node budget. Measured on 2 cores
+     * (GemmBench, Qwen2.5-0.5B gate_up): 25.3 GB/s, 0.86 of the probe, against 22.0 for two streams
+     * of both lines and 11-12 for the halves of a row read in two passes; four streams of both lines
+     * overran the node budget and boxed (5-7 GB/s).
      */
     private static void bf16Block32Quarters(PackedLinear w, BlockedLayout lay, int nb, float[] x, int xo,
                                             MemorySegment bias, MemorySegment out, long outRow) {
