@@ -22,6 +22,7 @@ public final class SequenceSession implements AutoCloseable {
     private final MemorySegment logitsHost;
     private final int vocab;
     private final int[] rowIndex;
+    private final int[] picked = new int[1];
 
     public SequenceSession(DecoderModel model) {
         this.model = model;
@@ -91,6 +92,19 @@ public final class SequenceSession implements AutoCloseable {
         model.forward(new ModelStep(new int[] {token}, layout, new int[] {0}), logitsHost);
         MemorySegment.copy(logitsHost, Numerics.FLOAT_LE, 0, out, 0, vocab);
         length++;
+    }
+
+    /**
+     * Appends one token and returns the next one as the backend picks it greedily
+     * ({@link DecoderModel#forwardGreedy}; needs {@link DecoderModel#samplesOnBackend()}).
+     */
+    public int stepGreedy(int token) {
+        if (length + 1 > slots.length) throw new IllegalArgumentException("KV capacity of " + slots.length + " reached");
+        tokens[length] = token;
+        AttentionBatch layout = AttentionBatch.single(slots, length + 1, 1);
+        model.forwardGreedy(new ModelStep(new int[] {token}, layout, new int[] {0}), picked);
+        length++;
+        return picked[0];
     }
 
     @Override
