@@ -1,6 +1,7 @@
 package io.jsgl.spi;
 
 import io.jsgl.spi.op.AddArgs;
+import io.jsgl.spi.op.ArgmaxArgs;
 import io.jsgl.spi.op.AttentionArgs;
 import io.jsgl.spi.op.EmbeddingArgs;
 import io.jsgl.spi.op.GatedActivationArgs;
@@ -94,7 +95,7 @@ public interface Backend extends AutoCloseable {
      * backends that declare {@link Op#ARGMAX} override it, and the engine then downloads one I32 a
      * row instead of the logits.
      */
-    default void argmax(io.jsgl.spi.op.ArgmaxArgs args, int rows) {
+    default void argmax(ArgmaxArgs args, int rows) {
         throw new UnsupportedOperationException("backend " + descriptor().name() + " does not implement ARGMAX");
     }
 
