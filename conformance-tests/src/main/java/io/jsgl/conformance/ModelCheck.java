@@ -57,10 +57,10 @@ final class ModelCheck {
                                 hidden.get(i), tol);
                     }
                 }
-                if (failure.isEmpty()) failure = greedy(model, p, ids, ints(ref.get("greedy").get(p)), tol, notes);
-                if (failure.isEmpty() && model.samplesOnBackend()) {
-                    failure = backendGreedy(model, p, ids, ints(ref.get("greedy").get(p)).length, tol, notes);
-                }
+                int[] greedyWant = ints(ref.get("greedy").get(p));
+                HostRun host = model.samplesOnBackend() ? new HostRun(greedyWant.length) : null;
+                if (failure.isEmpty()) failure = greedy(model, p, ids, greedyWant, tol, notes, host);
+                if (failure.isEmpty() && host != null) failure = backendGreedy(model, p, ids, host, tol, notes);
             }
         }
         return new Result(Metrics.compare(concat(refAll), concat(actAll)), failure, notes);
@@ -72,75 +72,79 @@ final class ModelCheck {
         return tol.violation(Metrics.compare(want, got)).map(v -> what + ": " + v);
     }
 
+    /** The host's greedy picks over a whole continuation and the logits each came from. */
+    private record HostRun(int[] picks, float[][] logits) {
+        HostRun(int n) {
+            this(new int[n], new float[n][]);
+        }
+    }
+
+    /**
+     * The greedy continuation with host picks against Hugging Face's; with {@code run}, every
+     * step's pick and logits are kept, to the end, for {@link #backendGreedy}.
+     */
     private static Optional<String> greedy(DecoderModel model, int prompt, int[] ids, int[] want, Tolerance tol,
-                                           List<String> notes) {
+                                           List<String> notes, HostRun run) {
         int vocab = model.config().vocabSize();
         float[][] last = new float[1][vocab];
+        Optional<String> verdict = null; // decided at the first divergence
         try (var session = new SequenceSession(model)) {
             session.append(ids, false, last, null);
             float[] logits = last[0];
             for (int i = 0; i < want.length; i++) {
                 int best = argmax(logits);
-                if (best != want[i]) {
-                    double margin = logits[best] - logits[want[i]];
-                    double maxAbs = 0;
-                    for (float l : logits) maxAbs = Math.max(maxAbs, Math.abs(l));
-                    double allowed = 2 * tol.rtol() * maxAbs;
-                    String at = "greedy continuation of prompt " + prompt + " diverges at token " + i + ": " + best
-                            + " instead of " + want[i] + " (logit margin " + String.format("%.3g", margin);
-                    if (margin <= allowed) {
-                        notes.add(at + " <= near-tie allowance " + String.format("%.3g", allowed) + "; accepted)");
-                        return Optional.empty();
-                    }
-                    return Optional.of(at + " > near-tie allowance " + String.format("%.3g", allowed) + ")");
+                if (run != null) {
+                    run.picks[i] = best;
+                    run.logits[i] = logits.clone();
+                }
+                if (verdict == null && best != want[i]) {
+                    verdict = nearTie(logits, best, want[i], tol, notes, "greedy continuation of prompt " + prompt
+                            + " diverges at token " + i + ": " + best + " instead of " + want[i]);
+                    if (verdict.isPresent() || run == null) return verdict;
                 }
                 if (i + 1 < want.length) session.step(best, logits);
             }
         }
-        return Optional.empty();
+        return verdict == null ? Optional.empty() : verdict;
     }
 
     /**
      * The continuation again with every token picked by the backend ({@code ARGMAX}): it must
      * match the host's picks over the same logits, but at a near-tie between the two.
      */
-    private static Optional<String> backendGreedy(DecoderModel model, int prompt, int[] ids, int n, Tolerance tol,
-                                                  List<String> notes) {
-        int vocab = model.config().vocabSize();
-        float[][] last = new float[1][vocab];
-        int[] host = new int[n];
-        float[][] hostLogits = new float[n][];
-        try (var session = new SequenceSession(model)) {
-            session.append(ids, false, last, null);
-            float[] logits = last[0];
-            for (int i = 0; i < n; i++) {
-                host[i] = argmax(logits);
-                hostLogits[i] = logits.clone();
-                if (i + 1 < n) session.step(host[i], logits);
-            }
-        }
+    private static Optional<String> backendGreedy(DecoderModel model, int prompt, int[] ids, HostRun host,
+                                                  Tolerance tol, List<String> notes) {
+        float[][] last = new float[1][model.config().vocabSize()];
         try (var session = new SequenceSession(model)) {
             if (ids.length > 1) session.append(java.util.Arrays.copyOf(ids, ids.length - 1), false, last, null);
             int token = ids[ids.length - 1];
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; i < host.picks.length; i++) {
                 token = session.stepGreedy(token);
-                if (token != host[i]) {
-                    float[] l = hostLogits[i];
-                    double margin = l[host[i]] - l[token];
-                    double maxAbs = 0;
-                    for (float v : l) maxAbs = Math.max(maxAbs, Math.abs(v));
-                    double allowed = 2 * tol.rtol() * maxAbs;
-                    String at = "backend ARGMAX for prompt " + prompt + " picks " + token + " at token " + i
-                            + " where the host picks " + host[i] + " (logit margin " + String.format("%.3g", margin);
-                    if (margin <= allowed) {
-                        notes.add(at + " <= near-tie allowance " + String.format("%.3g", allowed) + "; accepted)");
-                        return Optional.empty();
-                    }
-                    return Optional.of(at + " > near-tie allowance " + String.format("%.3g", allowed) + ")");
+                if (token != host.picks[i]) {
+                    return nearTie(host.logits[i], host.picks[i], token, tol, notes, "backend ARGMAX for prompt "
+                            + prompt + " picks " + token + " at token " + i + " where the host picks " + host.picks[i]);
                 }
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * A pick of {@code best} where {@code other} was expected is accepted (with a note) only when
+     * their logits are within twice the tolerance's relative bound of the row's largest magnitude.
+     */
+    private static Optional<String> nearTie(float[] logits, int best, int other, Tolerance tol, List<String> notes,
+                                            String at) {
+        double margin = logits[best] - logits[other];
+        double maxAbs = 0;
+        for (float l : logits) maxAbs = Math.max(maxAbs, Math.abs(l));
+        double allowed = 2 * tol.rtol() * maxAbs;
+        String what = at + " (logit margin " + String.format("%.3g", margin);
+        if (margin <= allowed) {
+            notes.add(what + " <= near-tie allowance " + String.format("%.3g", allowed) + "; accepted)");
+            return Optional.empty();
+        }
+        return Optional.of(what + " > near-tie allowance " + String.format("%.3g", allowed) + ")");
     }
 
     private static int argmax(float[] v) {

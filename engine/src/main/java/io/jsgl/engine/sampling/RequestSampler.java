@@ -53,9 +53,17 @@ public final class RequestSampler {
      * where the logits are ({@code ARGMAX}) and the step downloads no logits for this request.
      */
     public boolean isArgmaxOfLogits() {
-        return params.isGreedy() && !params.logprobs() && params.logitBias().isEmpty()
-                && params.repetitionPenalty() == 1f && params.frequencyPenalty() == 0f && params.presencePenalty() == 0f
-                && generated >= params.minNewTokens();
+        return params.isGreedy() && !params.logprobs() && params.logitBias().isEmpty() && !penalized() && !masksStops();
+    }
+
+    /** Whether a repetition, frequency or presence penalty applies ({@link #applyAdjustments}). */
+    private boolean penalized() {
+        return params.repetitionPenalty() != 1f || params.frequencyPenalty() != 0f || params.presencePenalty() != 0f;
+    }
+
+    /** Whether EOS and the stop ids are masked because min_new_tokens is not yet reached. */
+    private boolean masksStops() {
+        return generated < params.minNewTokens();
     }
 
     /** Records a token chosen elsewhere (e.g. a forced token) for the penalties. */
@@ -70,14 +78,14 @@ public final class RequestSampler {
         float rep = params.repetitionPenalty();
         float freq = params.frequencyPenalty();
         float pres = params.presencePenalty();
-        if (rep != 1f || freq != 0f || pres != 0f) {
+        if (penalized()) {
             for (int v = 0; v < vocab; v++) {
                 if (rep != 1f && seen[v]) logits[v] = logits[v] > 0 ? logits[v] / rep : logits[v] * rep;
                 int c = outputCounts[v];
                 if (c > 0) logits[v] -= freq * c + pres;
             }
         }
-        if (generated < params.minNewTokens()) {
+        if (masksStops()) {
             for (int id : eosIds) if (id >= 0 && id < vocab) logits[id] = Float.NEGATIVE_INFINITY;
             for (int id : params.stopTokenIds()) logits[id] = Float.NEGATIVE_INFINITY;
         }
