@@ -284,9 +284,7 @@ final class DnnlAttention implements AutoCloseable {
             int chunks = Views.chunks(heads * n, vd, 8_192, pool.threads());
             pool.run(chunks, (c, worker) -> {
                 int r1 = Views.chunkStart(c + 1, chunks, heads * rowsN);
-                for (int r = Views.chunkStart(c, chunks, heads * rowsN); r < r1; r++) {
-                    scale(os, 4L * (out.index(row0 + r % rowsN, 0) + (long) (r / rowsN) * vd), vd, inv[r]);
-                }
+                normalize(os, out, row0, rowsN, 0, vd, inv, Views.chunkStart(c, chunks, heads * rowsN), r1);
             });
             profile.stop("attention.pv", t3);
         }
@@ -356,9 +354,7 @@ final class DnnlAttention implements AutoCloseable {
             w.prims.get(pvKey(1, group, n, tb, vd, tPad, out.rowStride()), k -> new Prim(k, 1))
                     .execute(pb, vb.asSlice(2L * g * tPad * vd),
                             os.asSlice(4L * (out.index(b.qStart()[s] + i0, 0) + (long) g * group * vd)));
-            for (int r = 0; r < group * n; r++) { // the softmax's normalization, on the PV rows
-                scale(os, 4L * (out.index(b.qStart()[s] + i0 + r % n, 0) + (long) (g * group + r / n) * vd), vd, inv[r]);
-            }
+            normalize(os, out, b.qStart()[s] + i0, n, g * group, vd, inv, 0, group * n);
             if (timed) {
                 w.phaseNanos[0] += t1 - t0;
                 w.phaseNanos[1] += t2 - t1;
@@ -543,6 +539,18 @@ final class DnnlAttention implements AutoCloseable {
             pb.set(SHORT, po + 2L * j, io.jsgl.spi.host.Numerics.floatToBf16(e));
         }
         return sum.reduceLanes(VectorOperators.ADD) + tail;
+    }
+
+    /**
+     * The softmax's normalization, applied to the PV output: score row {@code r} in
+     * {@code [from, to)} (head {@code headBase + r / n}, query row {@code row0 + r % n}) has its
+     * {@code vd} output values multiplied by {@code inv[r]}.
+     */
+    private static void normalize(MemorySegment os, Tensor out, int row0, int n, int headBase, int vd, float[] inv,
+                                  int from, int to) {
+        for (int r = from; r < to; r++) {
+            scale(os, 4L * (out.index(row0 + r % n, 0) + (long) (headBase + r / n) * vd), vd, inv[r]);
+        }
     }
 
     /** {@code n} floats at byte {@code at} times {@code f}. */
