@@ -30,6 +30,13 @@ final class Gemv implements ParallelTask {
 
     private final WorkerPool pool;
     private float[] x = new float[0];
+    /**
+     * The x values in the order the bf16 kernels broadcast them, so that one index serves all the
+     * broadcasts of a step: one row, the four quarter streams' values ({@code xq[4c + s] = x[s*q + c]});
+     * two to four rows, both halves of every row ({@code xq[8c + 4*half + r]}). With a separate index
+     * per broadcast C2 ran out of registers and reloaded one from the stack every step.
+     */
+    private float[] xq = new float[0];
     private final long[] outRow = new long[MAX_ROWS];
     private final float[][] acc;
 
@@ -58,6 +65,7 @@ final class Gemv implements ParallelTask {
         for (int r = 0; r < rows; r++) {
             MemorySegment.copy(xs, ValueLayout.JAVA_FLOAT, Tensors.at(xt, r, 0), x, r * k, k);
         }
+        if (w.storage == PackedWeight.Storage.BF16) interleave(rows);
         this.out = Tensors.f32(outT);
         for (int r = 0; r < rows; r++) outRow[r] = Tensors.at(outT, r, 0);
         this.w = w;
@@ -70,6 +78,25 @@ final class Gemv implements ParallelTask {
         this.ws = null;
         this.out = null;
         this.bias = null;
+    }
+
+    private void interleave(int rows) {
+        if (xq.length < 8 * (k / 2)) xq = new float[8 * (k / 2)];
+        if (rows == 1) {
+            int q = k / 4;
+            for (int c = 0; c < q; c++) {
+                for (int s = 0; s < 4; s++) xq[4 * c + s] = x[s * q + c];
+            }
+            return;
+        }
+        int h = k / 2;
+        for (int c = 0; c < h; c++) {
+            for (int r = 0; r < MAX_ROWS; r++) {
+                int row = Math.min(r, rows - 1) * k; // a missing row repeats the last real one
+                xq[8 * c + r] = x[row + c];
+                xq[8 * c + 4 + r] = x[row + h + c];
+            }
+        }
     }
 
     @Override
@@ -97,7 +124,7 @@ final class Gemv implements ParallelTask {
     private void bf16Row(int p, int worker) {
         FloatVector lo0 = FloatVector.zero(F), lo1 = lo0, lo2 = lo0, lo3 = lo0;
         FloatVector hi0 = lo0, hi1 = lo0, hi2 = lo0, hi3 = lo0;
-        float[] x = this.x;
+        float[] x = this.x, xq = this.xq;
         MemorySegment ws = this.ws;
         int q = k / 4;
         long b0 = w.offset(p, 0), b1 = w.offset(p, q), b2 = w.offset(p, 2 * q), b3 = w.offset(p, 3 * q);
@@ -107,10 +134,10 @@ final class Gemv implements ParallelTask {
             IntVector w1 = IntVector.fromMemorySegment(I, ws, b1 + o, LE);
             IntVector w2 = IntVector.fromMemorySegment(I, ws, b2 + o, LE);
             IntVector w3 = IntVector.fromMemorySegment(I, ws, b3 + o, LE);
-            FloatVector x0 = FloatVector.broadcast(F, x[c]);
-            FloatVector x1 = FloatVector.broadcast(F, x[q + c]);
-            FloatVector x2 = FloatVector.broadcast(F, x[2 * q + c]);
-            FloatVector x3 = FloatVector.broadcast(F, x[3 * q + c]);
+            FloatVector x0 = FloatVector.broadcast(F, xq[4 * c]);
+            FloatVector x1 = FloatVector.broadcast(F, xq[4 * c + 1]);
+            FloatVector x2 = FloatVector.broadcast(F, xq[4 * c + 2]);
+            FloatVector x3 = FloatVector.broadcast(F, xq[4 * c + 3]);
             lo0 = Bf16Lanes.low(w0).fma(x0, lo0);
             hi0 = Bf16Lanes.high(w0).fma(x0, hi0);
             lo1 = Bf16Lanes.low(w1).fma(x1, lo1);
@@ -143,30 +170,38 @@ final class Gemv implements ParallelTask {
         MemorySegment ws = this.ws;
         int h = k / 2;
         long base0 = w.offset(p, 0), base1 = w.offset(p, h);
-        // missing rows repeat the last real one: harmless work, and the loop stays branch-free
+        // missing rows repeat the last real one (see interleave): harmless work, and the loop stays branch-free
         int r1 = Math.min(1, rows - 1) * k, r2 = Math.min(2, rows - 1) * k, r3 = Math.min(3, rows - 1) * k;
+        float[] xq = this.xq;
         for (int c = 0; c < h; c++) {
             long o = 64L * c;
             IntVector v0 = IntVector.fromMemorySegment(I, ws, base0 + o, LE);
             IntVector v1 = IntVector.fromMemorySegment(I, ws, base1 + o, LE);
             FloatVector lo = Bf16Lanes.low(v0), hi = Bf16Lanes.high(v0), lo1 = Bf16Lanes.low(v1), hi1 = Bf16Lanes.high(v1);
-            int d = h + c;
-            a0 = lo.fma(FloatVector.broadcast(F, x[c]), a0);
-            a1 = hi.fma(FloatVector.broadcast(F, x[c]), a1);
-            a2 = lo.fma(FloatVector.broadcast(F, x[r1 + c]), a2);
-            a3 = hi.fma(FloatVector.broadcast(F, x[r1 + c]), a3);
-            a4 = lo.fma(FloatVector.broadcast(F, x[r2 + c]), a4);
-            a5 = hi.fma(FloatVector.broadcast(F, x[r2 + c]), a5);
-            a6 = lo.fma(FloatVector.broadcast(F, x[r3 + c]), a6);
-            a7 = hi.fma(FloatVector.broadcast(F, x[r3 + c]), a7);
-            b0 = lo1.fma(FloatVector.broadcast(F, x[d]), b0);
-            b1 = hi1.fma(FloatVector.broadcast(F, x[d]), b1);
-            b2 = lo1.fma(FloatVector.broadcast(F, x[r1 + d]), b2);
-            b3 = hi1.fma(FloatVector.broadcast(F, x[r1 + d]), b3);
-            b4 = lo1.fma(FloatVector.broadcast(F, x[r2 + d]), b4);
-            b5 = hi1.fma(FloatVector.broadcast(F, x[r2 + d]), b5);
-            b6 = lo1.fma(FloatVector.broadcast(F, x[r3 + d]), b6);
-            b7 = hi1.fma(FloatVector.broadcast(F, x[r3 + d]), b7);
+            FloatVector x0 = FloatVector.broadcast(F, xq[8 * c]);
+            FloatVector x1 = FloatVector.broadcast(F, xq[8 * c + 1]);
+            FloatVector x2 = FloatVector.broadcast(F, xq[8 * c + 2]);
+            FloatVector x3 = FloatVector.broadcast(F, xq[8 * c + 3]);
+            FloatVector y0 = FloatVector.broadcast(F, xq[8 * c + 4]);
+            FloatVector y1 = FloatVector.broadcast(F, xq[8 * c + 5]);
+            FloatVector y2 = FloatVector.broadcast(F, xq[8 * c + 6]);
+            FloatVector y3 = FloatVector.broadcast(F, xq[8 * c + 7]);
+            a0 = lo.fma(x0, a0);
+            a1 = hi.fma(x0, a1);
+            a2 = lo.fma(x1, a2);
+            a3 = hi.fma(x1, a3);
+            a4 = lo.fma(x2, a4);
+            a5 = hi.fma(x2, a5);
+            a6 = lo.fma(x3, a6);
+            a7 = hi.fma(x3, a7);
+            b0 = lo1.fma(y0, b0);
+            b1 = hi1.fma(y0, b1);
+            b2 = lo1.fma(y1, b2);
+            b3 = hi1.fma(y1, b3);
+            b4 = lo1.fma(y2, b4);
+            b5 = hi1.fma(y2, b5);
+            b6 = lo1.fma(y3, b6);
+            b7 = hi1.fma(y3, b7);
         }
         if ((k & 1) != 0) { // the last column of an odd k
             int c = k - 1;
