@@ -33,7 +33,7 @@ final class Gemv implements ParallelTask {
     /**
      * The x values in the order the bf16 kernels broadcast them, so that one index serves all the
      * broadcasts of a step: one row, the four quarter streams' values ({@code xq[4c + s] = x[s*q + c]});
-     * two to four rows, both halves of every row ({@code xq[8c + 4*half + r]}). With a separate index
+     * two to four rows, the four streams of every row ({@code xq[16c + 4s + r]}). With a separate index
      * per broadcast C2 ran out of registers and reloaded one from the stack every step.
      */
     private float[] xq = new float[0];
@@ -81,7 +81,7 @@ final class Gemv implements ParallelTask {
     }
 
     private void interleave(int rows) {
-        if (xq.length < 8 * (k / 2)) xq = new float[8 * (k / 2)];
+        if (xq.length < 16 * (k / 4)) xq = new float[16 * (k / 4)];
         if (rows == 1) {
             int q = k / 4;
             for (int c = 0; c < q; c++) {
@@ -89,12 +89,12 @@ final class Gemv implements ParallelTask {
             }
             return;
         }
-        int h = k / 2;
-        for (int c = 0; c < h; c++) {
-            for (int r = 0; r < MAX_ROWS; r++) {
-                int row = Math.min(r, rows - 1) * k; // a missing row repeats the last real one
-                xq[8 * c + r] = x[row + c];
-                xq[8 * c + 4 + r] = x[row + h + c];
+        int q = k / 4;
+        for (int c = 0; c < q; c++) {
+            for (int s = 0; s < 4; s++) {
+                for (int r = 0; r < MAX_ROWS; r++) {
+                    xq[16 * c + 4 * s + r] = x[Math.min(r, rows - 1) * k + s * q + c]; // a missing row repeats the last
+                }
             }
         }
     }
@@ -160,51 +160,80 @@ final class Gemv implements ParallelTask {
     }
 
     /**
-     * Two to four rows: each column's line is widened once and feeds every row; the panel is read
-     * as two streams (its two halves of columns) for the reason given at {@link #bf16Row}.
+     * Two to four rows: each column's line is widened once and feeds every row, and the panel is
+     * read as four streams like {@link #bf16Row}. Eight accumulators (a row's low and high half) take
+     * the FMAs of all four streams in turn: four streams with their own accumulators would need 32
+     * registers, and two streams left a third of the bandwidth unused (bs=4 decode at 0.64 of the probe).
      */
     private void bf16Rows(int p, int worker) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
-        float[] x = this.x;
+        float[] x = this.x, xq = this.xq;
         MemorySegment ws = this.ws;
-        int h = k / 2;
-        long base0 = w.offset(p, 0), base1 = w.offset(p, h);
+        int q = k / 4;
+        long b0 = w.offset(p, 0), b1 = w.offset(p, q), b2 = w.offset(p, 2 * q), b3 = w.offset(p, 3 * q);
+        for (int c = 0; c < q; c++) {
+            long o = 64L * c;
+            int xi = 16 * c;
+            IntVector v0 = IntVector.fromMemorySegment(I, ws, b0 + o, LE);
+            FloatVector lo0 = Bf16Lanes.low(v0), hi0 = Bf16Lanes.high(v0);
+            IntVector v1 = IntVector.fromMemorySegment(I, ws, b1 + o, LE);
+            FloatVector lo1 = Bf16Lanes.low(v1), hi1 = Bf16Lanes.high(v1);
+            IntVector v2 = IntVector.fromMemorySegment(I, ws, b2 + o, LE);
+            FloatVector lo2 = Bf16Lanes.low(v2), hi2 = Bf16Lanes.high(v2);
+            IntVector v3 = IntVector.fromMemorySegment(I, ws, b3 + o, LE);
+            FloatVector lo3 = Bf16Lanes.low(v3), hi3 = Bf16Lanes.high(v3);
+            FloatVector x00 = FloatVector.broadcast(F, xq[xi + 0]);
+            a0 = lo0.fma(x00, a0);
+            a1 = hi0.fma(x00, a1);
+            FloatVector x01 = FloatVector.broadcast(F, xq[xi + 1]);
+            a2 = lo0.fma(x01, a2);
+            a3 = hi0.fma(x01, a3);
+            FloatVector x02 = FloatVector.broadcast(F, xq[xi + 2]);
+            a4 = lo0.fma(x02, a4);
+            a5 = hi0.fma(x02, a5);
+            FloatVector x03 = FloatVector.broadcast(F, xq[xi + 3]);
+            a6 = lo0.fma(x03, a6);
+            a7 = hi0.fma(x03, a7);
+            FloatVector x10 = FloatVector.broadcast(F, xq[xi + 4]);
+            a0 = lo1.fma(x10, a0);
+            a1 = hi1.fma(x10, a1);
+            FloatVector x11 = FloatVector.broadcast(F, xq[xi + 5]);
+            a2 = lo1.fma(x11, a2);
+            a3 = hi1.fma(x11, a3);
+            FloatVector x12 = FloatVector.broadcast(F, xq[xi + 6]);
+            a4 = lo1.fma(x12, a4);
+            a5 = hi1.fma(x12, a5);
+            FloatVector x13 = FloatVector.broadcast(F, xq[xi + 7]);
+            a6 = lo1.fma(x13, a6);
+            a7 = hi1.fma(x13, a7);
+            FloatVector x20 = FloatVector.broadcast(F, xq[xi + 8]);
+            a0 = lo2.fma(x20, a0);
+            a1 = hi2.fma(x20, a1);
+            FloatVector x21 = FloatVector.broadcast(F, xq[xi + 9]);
+            a2 = lo2.fma(x21, a2);
+            a3 = hi2.fma(x21, a3);
+            FloatVector x22 = FloatVector.broadcast(F, xq[xi + 10]);
+            a4 = lo2.fma(x22, a4);
+            a5 = hi2.fma(x22, a5);
+            FloatVector x23 = FloatVector.broadcast(F, xq[xi + 11]);
+            a6 = lo2.fma(x23, a6);
+            a7 = hi2.fma(x23, a7);
+            FloatVector x30 = FloatVector.broadcast(F, xq[xi + 12]);
+            a0 = lo3.fma(x30, a0);
+            a1 = hi3.fma(x30, a1);
+            FloatVector x31 = FloatVector.broadcast(F, xq[xi + 13]);
+            a2 = lo3.fma(x31, a2);
+            a3 = hi3.fma(x31, a3);
+            FloatVector x32 = FloatVector.broadcast(F, xq[xi + 14]);
+            a4 = lo3.fma(x32, a4);
+            a5 = hi3.fma(x32, a5);
+            FloatVector x33 = FloatVector.broadcast(F, xq[xi + 15]);
+            a6 = lo3.fma(x33, a6);
+            a7 = hi3.fma(x33, a7);
+        }
         // missing rows repeat the last real one (see interleave): harmless work, and the loop stays branch-free
         int r1 = Math.min(1, rows - 1) * k, r2 = Math.min(2, rows - 1) * k, r3 = Math.min(3, rows - 1) * k;
-        float[] xq = this.xq;
-        for (int c = 0; c < h; c++) {
-            long o = 64L * c;
-            IntVector v0 = IntVector.fromMemorySegment(I, ws, base0 + o, LE);
-            IntVector v1 = IntVector.fromMemorySegment(I, ws, base1 + o, LE);
-            FloatVector lo = Bf16Lanes.low(v0), hi = Bf16Lanes.high(v0), lo1 = Bf16Lanes.low(v1), hi1 = Bf16Lanes.high(v1);
-            FloatVector x0 = FloatVector.broadcast(F, xq[8 * c]);
-            FloatVector x1 = FloatVector.broadcast(F, xq[8 * c + 1]);
-            FloatVector x2 = FloatVector.broadcast(F, xq[8 * c + 2]);
-            FloatVector x3 = FloatVector.broadcast(F, xq[8 * c + 3]);
-            FloatVector y0 = FloatVector.broadcast(F, xq[8 * c + 4]);
-            FloatVector y1 = FloatVector.broadcast(F, xq[8 * c + 5]);
-            FloatVector y2 = FloatVector.broadcast(F, xq[8 * c + 6]);
-            FloatVector y3 = FloatVector.broadcast(F, xq[8 * c + 7]);
-            a0 = lo.fma(x0, a0);
-            a1 = hi.fma(x0, a1);
-            a2 = lo.fma(x1, a2);
-            a3 = hi.fma(x1, a3);
-            a4 = lo.fma(x2, a4);
-            a5 = hi.fma(x2, a5);
-            a6 = lo.fma(x3, a6);
-            a7 = hi.fma(x3, a7);
-            b0 = lo1.fma(y0, b0);
-            b1 = hi1.fma(y0, b1);
-            b2 = lo1.fma(y1, b2);
-            b3 = hi1.fma(y1, b3);
-            b4 = lo1.fma(y2, b4);
-            b5 = hi1.fma(y2, b5);
-            b6 = lo1.fma(y3, b6);
-            b7 = hi1.fma(y3, b7);
-        }
-        if ((k & 1) != 0) { // the last column of an odd k
-            int c = k - 1;
+        for (int c = 4 * q; c < k; c++) { // the columns past the last whole quarter
             IntVector v = IntVector.fromMemorySegment(I, ws, w.offset(p, c), LE);
             FloatVector lo = Bf16Lanes.low(v), hi = Bf16Lanes.high(v);
             a0 = lo.fma(FloatVector.broadcast(F, x[c]), a0);
@@ -217,14 +246,14 @@ final class Gemv implements ParallelTask {
             a7 = hi.fma(FloatVector.broadcast(F, x[r3 + c]), a7);
         }
         float[] acc = this.acc[worker];
-        a0.add(b0).intoArray(acc, 0);
-        a1.add(b1).intoArray(acc, 16);
-        a2.add(b2).intoArray(acc, 32);
-        a3.add(b3).intoArray(acc, 48);
-        a4.add(b4).intoArray(acc, 64);
-        a5.add(b5).intoArray(acc, 80);
-        a6.add(b6).intoArray(acc, 96);
-        a7.add(b7).intoArray(acc, 112);
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, 16);
+        a2.intoArray(acc, 32);
+        a3.intoArray(acc, 48);
+        a4.intoArray(acc, 64);
+        a5.intoArray(acc, 80);
+        a6.intoArray(acc, 96);
+        a7.intoArray(acc, 112);
         for (int r = 0; r < rows; r++) store(r, p, acc);
     }
 
