@@ -15,7 +15,9 @@ final class BenchSupport {
     private BenchSupport() {}
 
     static Backend backend() {
-        return new Avx512BackendProvider().create(BackendOptions.defaults());
+        // -Dbench.threads=N sizes the pool (default: every core); 1 shows a kernel without threading effects
+        int threads = Integer.getInteger("bench.threads", 0);
+        return new Avx512BackendProvider().create(threads > 0 ? new BackendOptions(threads, java.util.Map.of()) : BackendOptions.defaults());
     }
 
     /** A host tensor of random values in [-1, 1] (a stand-in for an mmapped checkpoint tensor). */
