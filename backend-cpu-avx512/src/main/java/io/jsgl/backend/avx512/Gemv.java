@@ -81,19 +81,16 @@ final class Gemv implements ParallelTask {
     }
 
     private void interleave(int rows) {
-        if (xq.length < 16 * (k / 4)) xq = new float[16 * (k / 4)];
-        if (rows == 1) {
-            int q = k / 4;
-            for (int c = 0; c < q; c++) {
-                for (int s = 0; s < 4; s++) xq[4 * c + s] = x[s * q + c];
-            }
-            return;
-        }
         int q = k / 4;
+        if (xq.length < 16 * q) xq = new float[16 * q];
         for (int c = 0; c < q; c++) {
             for (int s = 0; s < 4; s++) {
-                for (int r = 0; r < MAX_ROWS; r++) {
-                    xq[16 * c + 4 * s + r] = x[Math.min(r, rows - 1) * k + s * q + c]; // a missing row repeats the last
+                if (rows == 1) {
+                    xq[4 * c + s] = x[s * q + c];
+                    continue;
+                }
+                for (int r = 0; r < MAX_ROWS; r++) { // a missing row repeats the last real one
+                    xq[16 * c + 4 * s + r] = x[Math.min(r, rows - 1) * k + s * q + c];
                 }
             }
         }
