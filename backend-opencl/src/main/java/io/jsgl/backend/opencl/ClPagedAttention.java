@@ -73,26 +73,12 @@ final class ClPagedAttention {
             nsplit = 1;
         }
         if (w) {
-            be.site(program, "attention_w", a).begin()
-                    .mem(q).l(a.q().offset()).i(a.q().rowStride())
-                    .mem(kc).mem(vc)
-                    .mem(out).l(a.out().offset()).i(a.out().rowStride())
-                    .mem(part)
-                    .mem(pb.table).i(pb.rowSeqOff).i(pb.rowPosOff).i(pb.slotStartOff).i(pb.slotTableOff)
-                    .i(a.heads()).i(a.kvHeads()).i(hd).i(vd).i(hb).i(nhb)
-                    .f(a.scale()).i(a.slidingWindow()).f(a.softCap()).i(splitLen).i(nsplit)
+            sharedArgs(be.site(program, "attention_w", a), a, pb, q, kc, vc, out, part, hb, nhb, splitLen, nsplit)
                     .mem(scratch.counters()).local(4L * hb * hd).local(4L * 4 * hb * vd)
                     .run(be.queue(), groups * nsplit * THREADS, THREADS);
             return;
         }
-        be.site(program, "attention", a).begin()
-                .mem(q).l(a.q().offset()).i(a.q().rowStride())
-                .mem(kc).mem(vc)
-                .mem(out).l(a.out().offset()).i(a.out().rowStride())
-                .mem(part)
-                .mem(pb.table).i(pb.rowSeqOff).i(pb.rowPosOff).i(pb.slotStartOff).i(pb.slotTableOff)
-                .i(a.heads()).i(a.kvHeads()).i(hd).i(vd).i(hb).i(nhb)
-                .f(a.scale()).i(a.slidingWindow()).f(a.softCap()).i(splitLen).i(nsplit)
+        sharedArgs(be.site(program, "attention", a), a, pb, q, kc, vc, out, part, hb, nhb, splitLen, nsplit)
                 .local(4L * hb * hd).local(4L * hb * THREADS).local(4L * hb * THREADS).local(4L * THREADS)
                 .run(be.queue(), groups * nsplit * THREADS, THREADS);
         if (nsplit > 1) {
@@ -101,6 +87,19 @@ final class ClPagedAttention {
                     .i(a.heads()).i(vd).i(nsplit).i(rows)
                     .run(be.queue(), roundUp(vd, 32), (long) rows * a.heads(), 32, 1);
         }
+    }
+
+    /** The arguments attention and attention_w share, in their common order; each adds its own after them. */
+    private static ClKernel sharedArgs(ClKernel k, AttentionArgs a, ClPreparedBatch pb, ClBuffer q, ClBuffer kc, ClBuffer vc,
+                                       ClBuffer out, ClBuffer part, int hb, int nhb, int splitLen, int nsplit) {
+        return k.begin()
+                .mem(q).l(a.q().offset()).i(a.q().rowStride())
+                .mem(kc).mem(vc)
+                .mem(out).l(a.out().offset()).i(a.out().rowStride())
+                .mem(part)
+                .mem(pb.table).i(pb.rowSeqOff).i(pb.rowPosOff).i(pb.slotStartOff).i(pb.slotTableOff)
+                .i(a.heads()).i(a.kvHeads()).i(a.headDim()).i(a.vHeadDim()).i(hb).i(nhb)
+                .f(a.scale()).i(a.slidingWindow()).f(a.softCap()).i(splitLen).i(nsplit);
     }
 
     private static long roundUp(long v, long m) {
