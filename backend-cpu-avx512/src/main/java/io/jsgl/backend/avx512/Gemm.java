@@ -26,6 +26,7 @@ import jdk.incubator.vector.VectorSpecies;
  * is paid once per block instead of once per tile, and keeps its shifts off the FMA ports.
  */
 final class Gemm implements ParallelTask {
+    static final boolean FUSED = !Boolean.getBoolean("gemm.unfused");
     static final int MR = 12;
     static final int NR = PackedWeight.PANEL;
     /**
@@ -39,6 +40,8 @@ final class Gemm implements ParallelTask {
     static final int MC_TILES = 16;
     /** Row tiles packed at once (768 rows): bounds the packed x to 768 x k floats. */
     static final int BATCH_TILES = 64;
+    /** Columns of x packed per block: 64 x 12 floats, 3 KB of the packed tile. */
+    private static final int PACK_COLUMNS = 64;
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
@@ -142,9 +145,17 @@ final class Gemm implements ParallelTask {
             for (int kb = 0; kb < k; kb += KC) {
                 int kc = Math.min(KC, k - kb);
                 for (int panel = p0; panel < p1; panel++) {
-                    widen(panel, kb, kc, wb);
+                    boolean fused = FUSED && w.storage == PackedWeight.Storage.BF16 && rows - tb * MR > 4;
+                    if (!fused) widen(panel, kb, kc, wb);
                     for (int t = tb; t < te; t++) {
-                        microKernel(t, panel, kb, kc, wb, worker);
+                        int rowEnd = Math.min(MR, rows - t * MR);
+                        // A last tile of a few rows (a decode batch of 64 is 5 tiles and 4 rows) runs a
+                        // narrower kernel instead of FMAs on the zero rows that pad it to 12.
+                        if (fused && t == tb) microKernelWidening(t, panel, kb, kc, wb, worker);
+                        else if (rowEnd <= 4) microKernel4(t, kb, kc, wb, worker);
+                        else microKernel(t, kb, kc, wb, worker);
+                        float[] ct = ctile[worker];
+                        for (int r = 0; r < rowEnd; r++) accumulate(rowBase + t * MR + r, panel, kb == 0, ct, r * NR);
                     }
                 }
             }
@@ -155,19 +166,26 @@ final class Gemm implements ParallelTask {
         arena.close();
     }
 
-    /** x rows {@code 12t .. 12t+11} into {@code xp[t][k][r]}; rows past the end are zero. */
+    /**
+     * x rows {@code 12t .. 12t+11} into {@code xp[t][k][r]}; rows past the end are zero. A block of
+     * columns at a time, so that the 12 passes over it (one per row) find its lines in L1: row by
+     * row over a whole k, each pass wrote a tile larger than L1 (233 KB at k = 4864) back from L2.
+     */
     private void packTile(int t) {
         float[] xp = this.xp;
         int base = t * k * MR;
-        for (int r = 0; r < MR; r++) {
-            int row = t * MR + r;
-            if (row < rows) {
-                long src = Tensors.at(xt, rowBase + row, 0);
-                for (int c = 0; c < k; c++) {
-                    xp[base + c * MR + r] = xs.get(ValueLayout.JAVA_FLOAT_UNALIGNED, src + 4L * c);
+        for (int cb = 0; cb < k; cb += PACK_COLUMNS) {
+            int ce = Math.min(k, cb + PACK_COLUMNS);
+            for (int r = 0; r < MR; r++) {
+                int row = t * MR + r;
+                if (row < rows) {
+                    long src = Tensors.at(xt, rowBase + row, 0);
+                    for (int c = cb; c < ce; c++) {
+                        xp[base + c * MR + r] = xs.get(ValueLayout.JAVA_FLOAT_UNALIGNED, src + 4L * c);
+                    }
+                } else {
+                    for (int c = cb; c < ce; c++) xp[base + c * MR + r] = 0f;
                 }
-            } else {
-                for (int c = 0; c < k; c++) xp[base + c * MR + r] = 0f;
             }
         }
     }
@@ -187,14 +205,7 @@ final class Gemm implements ParallelTask {
         }
     }
 
-    private void microKernel(int t, int panel, int kb, int kc, MemorySegment wb, int worker) {
-        int real = Math.min(MR, rows - t * MR);
-        // A last tile of a few rows (a decode batch of 64 is 5 tiles and 4 rows) runs a narrower
-        // kernel instead of FMAs on the zero rows that pad it to 12.
-        if (real <= 4) {
-            microKernel4(t, panel, kb, kc, wb, worker, real);
-            return;
-        }
+    private void microKernel(int t, int kb, int kc, MemorySegment wb, int worker) {
         float[] xp = this.xp;
         int xo = (t * k + kb) * MR;
         FloatVector z = FloatVector.zero(F);
@@ -269,12 +280,96 @@ final class Gemm implements ParallelTask {
         ca1.intoArray(ct, 336);
         cb0.intoArray(ct, 352);
         cb1.intoArray(ct, 368);
-        int rowEnd = Math.min(MR, rows - t * MR);
-        for (int r = 0; r < rowEnd; r++) accumulate(rowBase + t * MR + r, panel, kb == 0, ct, r * NR);
+    }
+
+    /**
+     * {@link #microKernel} for the first tile of a block, which also widens the block for the
+     * tiles after it: the bf16 lines come from DRAM while this tile's FMAs run, where a separate
+     * widening pass waited for them with nothing else to do (7-12% of the GEMM on one thread).
+     */
+    private void microKernelWidening(int t, int panel, int kb, int kc, MemorySegment wb, int worker) {
+        MemorySegment ws = w.data;
+        long src = w.offset(panel, kb);
+        float[] xp = this.xp;
+        int xo = (t * k + kb) * MR;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+        FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+        FloatVector c80 = z, c81 = z, c90 = z, c91 = z, ca0 = z, ca1 = z, cb0 = z, cb1 = z;
+        for (int c = 0; c < kc; c++, xo += MR) {
+            IntVector v = IntVector.fromMemorySegment(I, ws, src + 64L * c, LE);
+            FloatVector w0 = Bf16Lanes.low(v), w1 = Bf16Lanes.high(v);
+            w0.intoMemorySegment(wb, 4L * c * NR, LE);
+            w1.intoMemorySegment(wb, 4L * c * NR + 64, LE);
+            FloatVector x;
+            x = FloatVector.broadcast(F, xp[xo]);
+            c00 = w0.fma(x, c00);
+            c01 = w1.fma(x, c01);
+            x = FloatVector.broadcast(F, xp[xo + 1]);
+            c10 = w0.fma(x, c10);
+            c11 = w1.fma(x, c11);
+            x = FloatVector.broadcast(F, xp[xo + 2]);
+            c20 = w0.fma(x, c20);
+            c21 = w1.fma(x, c21);
+            x = FloatVector.broadcast(F, xp[xo + 3]);
+            c30 = w0.fma(x, c30);
+            c31 = w1.fma(x, c31);
+            x = FloatVector.broadcast(F, xp[xo + 4]);
+            c40 = w0.fma(x, c40);
+            c41 = w1.fma(x, c41);
+            x = FloatVector.broadcast(F, xp[xo + 5]);
+            c50 = w0.fma(x, c50);
+            c51 = w1.fma(x, c51);
+            x = FloatVector.broadcast(F, xp[xo + 6]);
+            c60 = w0.fma(x, c60);
+            c61 = w1.fma(x, c61);
+            x = FloatVector.broadcast(F, xp[xo + 7]);
+            c70 = w0.fma(x, c70);
+            c71 = w1.fma(x, c71);
+            x = FloatVector.broadcast(F, xp[xo + 8]);
+            c80 = w0.fma(x, c80);
+            c81 = w1.fma(x, c81);
+            x = FloatVector.broadcast(F, xp[xo + 9]);
+            c90 = w0.fma(x, c90);
+            c91 = w1.fma(x, c91);
+            x = FloatVector.broadcast(F, xp[xo + 10]);
+            ca0 = w0.fma(x, ca0);
+            ca1 = w1.fma(x, ca1);
+            x = FloatVector.broadcast(F, xp[xo + 11]);
+            cb0 = w0.fma(x, cb0);
+            cb1 = w1.fma(x, cb1);
+        }
+        // Park the tile in memory before the epilogue: a vector handed to a method that is not
+        // inlined gets boxed, and C2 would then box the loop-carried accumulators on every step.
+        float[] ct = ctile[worker];
+        c00.intoArray(ct, 0);
+        c01.intoArray(ct, 16);
+        c10.intoArray(ct, 32);
+        c11.intoArray(ct, 48);
+        c20.intoArray(ct, 64);
+        c21.intoArray(ct, 80);
+        c30.intoArray(ct, 96);
+        c31.intoArray(ct, 112);
+        c40.intoArray(ct, 128);
+        c41.intoArray(ct, 144);
+        c50.intoArray(ct, 160);
+        c51.intoArray(ct, 176);
+        c60.intoArray(ct, 192);
+        c61.intoArray(ct, 208);
+        c70.intoArray(ct, 224);
+        c71.intoArray(ct, 240);
+        c80.intoArray(ct, 256);
+        c81.intoArray(ct, 272);
+        c90.intoArray(ct, 288);
+        c91.intoArray(ct, 304);
+        ca0.intoArray(ct, 320);
+        ca1.intoArray(ct, 336);
+        cb0.intoArray(ct, 352);
+        cb1.intoArray(ct, 368);
     }
 
     /** {@link #microKernel} for a tile with at most four real rows: a 4 x 32 block in eight accumulators. */
-    private void microKernel4(int t, int panel, int kb, int kc, MemorySegment wb, int worker, int real) {
+    private void microKernel4(int t, int kb, int kc, MemorySegment wb, int worker) {
         float[] xp = this.xp;
         int xo = (t * k + kb) * MR;
         FloatVector z = FloatVector.zero(F);
@@ -305,7 +400,6 @@ final class Gemm implements ParallelTask {
         c21.intoArray(ct, 80);
         c30.intoArray(ct, 96);
         c31.intoArray(ct, 112);
-        for (int r = 0; r < real; r++) accumulate(rowBase + t * MR + r, panel, kb == 0, ct, r * NR);
     }
 
     /** The first k block adds the bias; later blocks add what the earlier ones stored. */

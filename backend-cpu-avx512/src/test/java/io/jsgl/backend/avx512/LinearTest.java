@@ -86,6 +86,26 @@ class LinearTest {
         }
     }
 
+    /**
+     * Past one k block (1024) and one row block (16 tiles of 12): later k blocks add into what the
+     * first stored, and every row block widens the weight block again, in the first tile's kernel
+     * for bf16. The last tile (200 = 16 * 12 + 8) and the last panel (70 = 2 * 32 + 6) are partial.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"BF16", "F32"})
+    void gemmSpansKBlocksAndRowBlocks(DType dtype) {
+        try (Harness h = new Harness(9, 2)) {
+            int rows = 200, in = 1100, out = 70;
+            var w = h.matrix("w", dtype, out, in);
+            var bias = h.vector("b", DType.F32, out, 1f);
+            var x = h.tensor(rows, in, 2);
+            var y = h.tensor(rows, out, 0);
+            h.ref.linear(new LinearArgs(x.ref(), w.ref(), bias.ref(), y.ref()), rows);
+            h.fast.linear(new LinearArgs(x.fast(), w.fast(), bias.fast(), y.fast()), rows);
+            assertClose(read(h.ref, y.ref(), rows), read(h.fast, y.fast(), rows), F32_TOL, dtype + " gemm 200x1100x70");
+        }
+    }
+
     @Test
     void longPrefillGoesInRowBatches() {
         try (Harness h = new Harness(5, 2)) {
