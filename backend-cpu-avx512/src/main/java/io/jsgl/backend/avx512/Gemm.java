@@ -23,10 +23,14 @@ import jdk.incubator.vector.VectorSpecies;
  * into tiles of 12 rows interleaved by k (zero rows pad the last tile), so the twelve broadcasts
  * read consecutive floats. And a {@code KC x 32} block of the weight panel is widened to f32 into
  * a per-thread buffer that stays in L2 while every tile of x streams past it: the bf16 widening
- * is paid once per block instead of once per tile, and keeps its shifts off the FMA ports.
+ * is paid once per block instead of once per tile, and keeps its shifts off the FMA ports. The
+ * first tile of a block widens it as it goes ({@link #microKernelWidening}).
+ *
+ * <p>The 12-row kernel holds nothing but its loop: with the output epilogue and the dispatch to
+ * the 4-row kernel inside it, C2 reached its node cutoff there, and the same loop ran at 0.53 of
+ * the FMA peak at 512x4864x896 instead of 0.64.
  */
 final class Gemm implements ParallelTask {
-    static final boolean FUSED = !Boolean.getBoolean("gemm.unfused");
     static final int MR = 12;
     static final int NR = PackedWeight.PANEL;
     /**
@@ -140,15 +144,15 @@ final class Gemm implements ParallelTask {
         int t1 = Math.min(tiles, t0 + tilesPerChunk);
         MemorySegment wb = wbuf[worker];
         // Blocked like BLIS: MC_TILES row tiles at a time, so that their k block of packed x
-        // (192 x 256 floats) stays in L2 across the panels of the group, and their block of the
+        // (192 x 1024 floats) stays in L2 across the panels of the group, and their block of the
         // output stays in cache while the k blocks add into it. A weight block is widened again
-        // for every row block, which costs about 1% of the FMAs it feeds.
+        // for every row block.
         for (int tb = t0; tb < t1; tb += MC_TILES) {
             int te = Math.min(t1, tb + MC_TILES);
             for (int kb = 0; kb < k; kb += KC) {
                 int kc = Math.min(KC, k - kb);
                 for (int panel = p0; panel < p1; panel++) {
-                    boolean fused = FUSED && w.storage == PackedWeight.Storage.BF16 && rows - tb * MR > 4;
+                    boolean fused = w.storage == PackedWeight.Storage.BF16 && rows - tb * MR > 4;
                     if (!fused) widen(panel, kb, kc, wb);
                     for (int t = tb; t < te; t++) {
                         int rowEnd = Math.min(MR, rows - t * MR);
