@@ -307,6 +307,8 @@ final class Gemm implements ParallelTask {
      * {@link #microKernel} for the first tile of a block, which also widens the block for the
      * tiles after it: the bf16 lines come from DRAM while this tile's FMAs run, where a separate
      * widening pass waited for them with nothing else to do (7-12% of the GEMM on one thread).
+     * A copy of {@link #microKernel}'s loop on purpose: one kernel with a loop-invariant flag, which
+     * C2 unswitches into the same two loops, measured 0.62-0.66 of the peak against 0.69-0.73.
      */
     private void microKernelWidening(int t, int panel, int kb, int kc, MemorySegment wb, int worker) {
         MemorySegment ws = w.data;
