@@ -63,11 +63,11 @@ final class ClDecodeAttention {
         int nhb = (group + hb - 1) / hb;
         int rows = pb.layout.rows();
         k.begin()
-                .mem(q).l(a.q().offset()).i(a.q().rowStride())
-                .mem(kb).l(a.k().offset()).i(a.k().rowStride())
-                .mem(v).l(a.v().offset()).i(a.v().rowStride())
+                .view(q, a.q())
+                .view(kb, a.k())
+                .view(v, a.v())
                 .mem(kc).mem(vc)
-                .mem(out).l(a.out().offset()).i(a.out().rowStride())
+                .view(out, a.out())
                 .mem(pb.table).i(pb.rowPosOff).i(pb.rowBaseOff).i(pb.newSlotsOff)
                 .i(a.heads()).i(a.kvHeads()).i(a.headDim()).i(a.vHeadDim()).i(hb).i(nhb)
                 .f(a.scale()).i(a.slidingWindow()).f(a.softCap())

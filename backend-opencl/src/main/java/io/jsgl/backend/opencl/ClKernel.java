@@ -1,5 +1,6 @@
 package io.jsgl.backend.opencl;
 
+import io.jsgl.spi.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -53,6 +54,14 @@ final class ClKernel {
         lastRef[next] = b;
         scratch.set(ValueLayout.ADDRESS, 0, m);
         return set(8);
+    }
+
+    /**
+     * A row-major view of {@code b}: the buffer, the view's element offset (long) and its row stride
+     * (int), the three arguments every kernel takes for a tensor view, in that order.
+     */
+    ClKernel view(ClBuffer b, Tensor t) {
+        return mem(b).l(t.offset()).i(t.rowStride());
     }
 
     ClKernel i(int v) {

@@ -32,9 +32,9 @@ final class ClNormPrologue {
 
     /** The prologue's arguments, after the GEMV's common ones. */
     static ClKernel args(ClKernel k, RmsNormArgs n, Tensor nx, ClWeight nw, int rows, int cols) {
-        return k.mem((ClBuffer) nx.buffer()).l(nx.offset()).i(nx.rowStride())
+        return k.view((ClBuffer) nx.buffer(), nx)
                 .mem(nw.buffer()).i(nw.code()).f(n.eps()).f(n.weightOffset())
-                .mem((ClBuffer) n.out().buffer()).l(n.out().offset()).i(n.out().rowStride())
+                .view((ClBuffer) n.out().buffer(), n.out())
                 .local(4L * rows * cols);
     }
 }

@@ -83,7 +83,7 @@ final class ClPagedAttention {
                 .run(be.queue(), groups * nsplit * THREADS, THREADS);
         if (nsplit > 1) {
             be.site(program, "attention_combine", a).begin()
-                    .mem(part).mem(out).l(a.out().offset()).i(a.out().rowStride())
+                    .mem(part).view(out, a.out())
                     .i(a.heads()).i(vd).i(nsplit).i(rows)
                     .run(be.queue(), roundUp(vd, 32), (long) rows * a.heads(), 32, 1);
         }
@@ -93,9 +93,9 @@ final class ClPagedAttention {
     private static ClKernel sharedArgs(ClKernel k, AttentionArgs a, ClPreparedBatch pb, ClBuffer q, ClBuffer kc, ClBuffer vc,
                                        ClBuffer out, ClBuffer part, int hb, int nhb, int splitLen, int nsplit) {
         return k.begin()
-                .mem(q).l(a.q().offset()).i(a.q().rowStride())
+                .view(q, a.q())
                 .mem(kc).mem(vc)
-                .mem(out).l(a.out().offset()).i(a.out().rowStride())
+                .view(out, a.out())
                 .mem(part)
                 .mem(pb.table).i(pb.rowSeqOff).i(pb.rowPosOff).i(pb.slotStartOff).i(pb.slotTableOff)
                 .i(a.heads()).i(a.kvHeads()).i(a.headDim()).i(a.vHeadDim()).i(hb).i(nhb)

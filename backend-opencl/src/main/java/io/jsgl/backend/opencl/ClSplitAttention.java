@@ -76,11 +76,11 @@ final class ClSplitAttention {
                        RopeArgs rope, ClBuffer pos, ClBuffer freqs, int nsplit) {
         int rows = pb.layout.rows();
         k.begin()
-                .mem(q).l(a.q().offset()).i(a.q().rowStride())
-                .mem(kb).l(a.k().offset()).i(a.k().rowStride())
-                .mem(v).l(a.v().offset()).i(a.v().rowStride())
+                .view(q, a.q())
+                .view(kb, a.k())
+                .view(v, a.v())
                 .mem(kc).mem(vc)
-                .mem(out).l(a.out().offset()).i(a.out().rowStride())
+                .view(out, a.out())
                 .mem(part).mem(counters)
                 .mem(pb.table).i(pb.rowPosOff).i(pb.rowBaseOff).i(pb.newSlotsOff)
                 .i(a.heads()).i(a.kvHeads()).f(a.scale()).i(a.slidingWindow()).f(a.softCap()).i(nsplit)

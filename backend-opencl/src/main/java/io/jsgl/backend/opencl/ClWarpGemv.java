@@ -51,9 +51,9 @@ final class ClWarpGemv {
     ClKernel args(ClKernel k, ClWeight w, ClWeight bias, ClBuffer dummy, LinearArgs a, int rows, boolean pairs) {
         return k.begin()
                 .mem(w.buffer()).i((int) w.ld()).i(a.x().cols()).i(a.out().cols())
-                .mem((ClBuffer) a.x().buffer()).l(a.x().offset()).i(a.x().rowStride())
+                .view((ClBuffer) a.x().buffer(), a.x())
                 .mem(bias == null ? dummy : bias.buffer()).i(bias == null ? 0 : bias.code()).i(bias == null ? 0 : 1)
-                .mem((ClBuffer) a.out().buffer()).l(a.out().offset()).i(a.out().rowStride()).i(rows)
+                .view((ClBuffer) a.out().buffer(), a.out()).i(rows)
                 .i(split(a.out().cols(), a.x().cols(), pairs));
     }
 

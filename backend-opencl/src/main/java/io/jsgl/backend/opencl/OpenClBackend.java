@@ -956,8 +956,8 @@ public final class OpenClBackend implements Backend {
         int cols = a.out().cols();
         site("misc", "embedding", a).begin()
                 .mem(t.buffer()).i(t.code()).i((int) t.ld()).i((int) t.rows())
-                .mem(ids).l(a.ids().offset()).i(a.ids().rowStride())
-                .mem(out).l(a.out().offset()).i(a.out().rowStride()).f(a.scale()).i(cols).i(rows)
+                .view(ids, a.ids())
+                .view(out, a.out()).f(a.scale()).i(cols).i(rows)
                 .run(queue, roundUp(cols, 64), rows, 64, 1);
     }
 
@@ -1079,7 +1079,7 @@ public final class OpenClBackend implements Backend {
                 .mem(res).l(n.residual() == null ? 0 : n.residual().offset())
                 .i(n.residual() == null ? 0 : n.residual().rowStride()).i(n.residual() == null ? 0 : 1)
                 .mem(nw.buffer()).i(nw.code()).f(n.eps()).f(n.weightOffset())
-                .mem(out).l(n.out().offset()).i(n.out().rowStride()).mem(gemvCounters).i(0);
+                .view(out, n.out()).mem(gemvCounters).i(0);
         launchGemvw(site("linear-" + weight(l.weight()).code(), "gemvw_norm", l), l, false);
         return true;
     }
@@ -1101,7 +1101,7 @@ public final class OpenClBackend implements Backend {
             case SILU -> 0;
             case GELU_TANH -> 1;
         };
-        launchGemvw(pendingGemvw("_act").mem(o).l(g.out().offset()).i(g.out().rowStride()).i(act), l, true);
+        launchGemvw(pendingGemvw("_act").view(o, g.out()).i(act), l, true);
         return true;
     }
 
@@ -1117,9 +1117,9 @@ public final class OpenClBackend implements Backend {
             boolean xAligned = a.x().offset() % 4 == 0 && a.x().rowStride() % 4 == 0;
             site(program, xAligned ? "gemv_xa" : "gemv", a).begin()
                     .mem(w.buffer()).i((int) w.ld()).i(k).i(n)
-                    .mem(x).l(a.x().offset()).i(a.x().rowStride())
+                    .view(x, a.x())
                     .mem(biasBuf).i(biasType).i(hasBias)
-                    .mem(y).l(a.out().offset()).i(a.out().rowStride()).i(rows)
+                    .view(y, a.out()).i(rows)
                     .run(queue, (n + (long) gemvOutputs - 1) / gemvOutputs * 256, 256);
             return;
         }
@@ -1167,16 +1167,16 @@ public final class OpenClBackend implements Backend {
         }
         site(program, name, a).begin()
                 .mem(w.buffer()).i((int) w.ld()).i(k).i(n)
-                .mem(x).l(a.x().offset()).i(a.x().rowStride())
+                .view(x, a.x())
                 .mem(biasBuf).i(biasType).i(hasBias)
-                .mem(y).l(a.out().offset()).i(a.out().rowStride()).i(rows)
+                .view(y, a.out()).i(rows)
                 .i((int) kChunk).mem(part)
                 .run(queue, tiles * nsplit * 256, 256);
         if (nsplit > 1) {
             site("linear-" + w.code(), "splitk_reduce", a).begin()
                     .mem(part).i(nsplit).i(rows).i(n)
                     .mem(biasBuf).i(biasType).i(hasBias)
-                    .mem(y).l(a.out().offset()).i(a.out().rowStride())
+                    .view(y, a.out())
                     .run(queue, roundUp(n, 64), rows, 64, 1);
         }
     }
@@ -1212,7 +1212,7 @@ public final class OpenClBackend implements Backend {
                 normX = n.x();
             } else {
                 ClBuffer res = f32buf(n.residual(), "rms norm residual", rows);
-                launchGemvw(pendingGemvw("_res").mem(res).l(n.residual().offset()).i(n.residual().rowStride()), l, false);
+                launchGemvw(pendingGemvw("_res").view(res, n.residual()), l, false);
                 normX = n.residual();
             }
         } else {
@@ -1243,11 +1243,11 @@ public final class OpenClBackend implements Backend {
         int groups = xt.cols() / g;
         int local = Math.max(32, Math.min(256, pow2AtLeast(g)));
         site("misc", "rms_norm", a).begin()
-                .mem(x).l(xt.offset()).i(xt.rowStride())
+                .view(x, xt)
                 .mem(res).l(residual == null ? 0 : residual.offset())
                 .i(residual == null ? 0 : residual.rowStride()).i(residual == null ? 0 : 1)
                 .mem(w.buffer()).i(w.code()).f(a.eps()).f(a.weightOffset()).i(g).i(groups)
-                .mem(out).l(a.out().offset()).i(a.out().rowStride()).local(4L * local)
+                .view(out, a.out()).local(4L * local)
                 .run(queue, (long) rows * groups * local, local);
     }
 
@@ -1305,10 +1305,10 @@ public final class OpenClBackend implements Backend {
         ClBuffer freqs = ropeFrequencies(a.rope());
         int items = half * (a.q() == null ? 0 : a.qHeads()) + (a.k() == null ? 0 : half * a.kHeads());
         site("misc", "rope", a).begin()
-                .mem(q).l(a.q().offset()).i(a.q().rowStride()).i(a.qHeads())
+                .view(q, a.q()).i(a.qHeads())
                 .mem(k).l(a.k() == null ? 0 : a.k().offset()).i(a.k() == null ? 0 : a.k().rowStride())
                 .i(a.k() == null ? 0 : a.kHeads())
-                .mem(pos).l(a.positions().offset()).i(a.positions().rowStride())
+                .view(pos, a.positions())
                 .mem(freqs).f((float) a.rope().attentionScale()).i(half).i(a.headDim())
                 .i(a.rope().style() == io.jsgl.spi.rope.RopeStyle.INTERLEAVED ? 1 : 0).i(rows)
                 .run(queue, roundUp(items, 64), rows, 64, 1);
@@ -1328,9 +1328,9 @@ public final class OpenClBackend implements Backend {
             case GELU_TANH -> 1;
         };
         site("misc", "gated_act", a).begin()
-                .mem(g).l(a.gate().offset()).i(a.gate().rowStride())
-                .mem(u).l(a.up().offset()).i(a.up().rowStride())
-                .mem(o).l(a.out().offset()).i(a.out().rowStride()).i(cols).i(rows).i(act)
+                .view(g, a.gate())
+                .view(u, a.up())
+                .view(o, a.out()).i(cols).i(rows).i(act)
                 .run(queue, roundUp(cols, 64), rows, 64, 1);
     }
 
@@ -1343,9 +1343,9 @@ public final class OpenClBackend implements Backend {
         ClBuffer o = f32buf(a.out(), "add out", rows);
         int cols = a.out().cols();
         site("misc", "add", a).begin()
-                .mem(x).l(a.a().offset()).i(a.a().rowStride())
-                .mem(y).l(a.b().offset()).i(a.b().rowStride())
-                .mem(o).l(a.out().offset()).i(a.out().rowStride()).i(cols).i(rows)
+                .view(x, a.a())
+                .view(y, a.b())
+                .view(o, a.out()).i(cols).i(rows)
                 .run(queue, roundUp(cols, 64), rows, 64, 1);
     }
 
@@ -1358,9 +1358,9 @@ public final class OpenClBackend implements Backend {
         ClBuffer o = f32buf(a.out(), "gather out", rows);
         int cols = a.out().cols();
         site("misc", "gather_rows", a).begin()
-                .mem(s).l(a.src().offset()).i(a.src().rowStride()).i(a.src().rows())
-                .mem(idx).l(a.indices().offset()).i(a.indices().rowStride())
-                .mem(o).l(a.out().offset()).i(a.out().rowStride()).i(cols).i(rows)
+                .view(s, a.src()).i(a.src().rows())
+                .view(idx, a.indices())
+                .view(o, a.out()).i(cols).i(rows)
                 .run(queue, roundUp(cols, 64), rows, 64, 1);
     }
 
@@ -1371,8 +1371,8 @@ public final class OpenClBackend implements Backend {
         ClBuffer x = f32buf(a.x(), "argmax x", rows);
         ClBuffer o = i32buf(a.out(), "argmax out", rows);
         site("misc", "argmax_rows", a).begin()
-                .mem(x).l(a.x().offset()).i(a.x().rowStride()).i(a.x().cols())
-                .mem(o).l(a.out().offset()).i(a.out().rowStride())
+                .view(x, a.x()).i(a.x().cols())
+                .view(o, a.out())
                 .run(queue, 256, rows, 256, 1);
     }
 
@@ -1383,7 +1383,7 @@ public final class OpenClBackend implements Backend {
         ClBuffer x = f32buf(a.x(), "softcap x", rows);
         int cols = a.x().cols();
         site("misc", "softcap", a).begin()
-                .mem(x).l(a.x().offset()).i(a.x().rowStride()).f(a.cap()).i(cols).i(rows)
+                .view(x, a.x()).f(a.cap()).i(cols).i(rows)
                 .run(queue, roundUp(cols, 64), rows, 64, 1);
     }
 
@@ -1466,10 +1466,10 @@ public final class OpenClBackend implements Backend {
                 deferred.linear = null;
                 String lp = "linrope-" + weight(l.weight()).code() + "-" + dtypeCode(cache.spec().dtype());
                 ClKernel kr = gemvw(l, rows, lp, "gemvw_rope")
-                        .mem(q).l(a.q().offset()).i(a.q().rowStride()).i(r.qHeads())
-                        .mem(k).l(a.k().offset()).i(a.k().rowStride()).i(r.kHeads())
-                        .mem(v).l(a.v().offset()).i(a.v().rowStride())
-                        .mem(pos).l(r.positions().offset()).i(r.positions().rowStride())
+                        .view(q, a.q()).i(r.qHeads())
+                        .view(k, a.k()).i(r.kHeads())
+                        .view(v, a.v())
+                        .view(pos, r.positions())
                         .mem(ropeFrequencies(r.rope())).f((float) r.rope().attentionScale()).i(half).i(hd)
                         .i(r.rope().style() == io.jsgl.spi.rope.RopeStyle.INTERLEAVED ? 1 : 0)
                         .mem(kc).mem(vc).mem(pb.table).i(pb.newSlotsOff).i(vw).mem(gemvCounters).i(0);
@@ -1477,10 +1477,10 @@ public final class OpenClBackend implements Backend {
             } else {
                 int items = half * r.qHeads() + (hd - half) * r.kHeads() + vw;
                 site(program, "rope_kv_store", a).begin()
-                        .mem(q).l(a.q().offset()).i(a.q().rowStride()).i(r.qHeads())
-                        .mem(k).l(a.k().offset()).i(a.k().rowStride()).i(r.kHeads())
-                        .mem(v).l(a.v().offset()).i(a.v().rowStride())
-                        .mem(pos).l(r.positions().offset()).i(r.positions().rowStride())
+                        .view(q, a.q()).i(r.qHeads())
+                        .view(k, a.k()).i(r.kHeads())
+                        .view(v, a.v())
+                        .view(pos, r.positions())
                         .mem(ropeFrequencies(r.rope())).f((float) r.rope().attentionScale()).i(half).i(hd)
                         .i(r.rope().style() == io.jsgl.spi.rope.RopeStyle.INTERLEAVED ? 1 : 0)
                         .mem(kc).mem(vc).mem(pb.table).i(pb.newSlotsOff).i(vw).i(rows)
@@ -1489,8 +1489,8 @@ public final class OpenClBackend implements Backend {
         } else {
             flushPending();
             site(program, "kv_store", a).begin()
-                    .mem(k).l(a.k().offset()).i(a.k().rowStride())
-                    .mem(v).l(a.v().offset()).i(a.v().rowStride())
+                    .view(k, a.k())
+                    .view(v, a.v())
                     .mem(kc).mem(vc).mem(pb.table).i(pb.newSlotsOff).i(kw).i(vw).i(rows)
                     .run(queue, roundUp(Math.max(kw, vw), 64), rows, 64, 1);
         }
