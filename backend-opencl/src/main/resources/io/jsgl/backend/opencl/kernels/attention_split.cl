@@ -326,16 +326,10 @@ void attention_s(__global float* q, long qOff, int qStride,
         // the partials meet at the barrier; one thread fences them device-wide and counts (CUDA's grid sync)
         barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
         if (t == 0) {
-#ifdef JSGL_NV
-            asm volatile("membar.gl;" ::: "memory");
-#endif
-            mem_fence(CLK_GLOBAL_MEM_FENCE);
+            grid_fence();
             last = active && atomic_inc(counters + gidx) == nsr - 1;
             if (last) {
-#ifdef JSGL_NV
-                asm volatile("membar.gl;" ::: "memory");
-#endif
-                mem_fence(CLK_GLOBAL_MEM_FENCE);
+                grid_fence();
             }
         }
         barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);

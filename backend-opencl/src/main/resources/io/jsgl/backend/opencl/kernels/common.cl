@@ -50,6 +50,16 @@ inline float warp_max32(float v) {
 }
 #endif
 
+// the fence of the last-arriving work-group pattern: before a work-group counts itself done (its
+// partials must be visible device-wide), and in the last one before it reads the others' partials;
+// PTX membar.gl on NVIDIA, then the OpenCL fence
+inline void grid_fence(void) {
+#ifdef JSGL_NV
+    asm volatile("membar.gl;" ::: "memory");
+#endif
+    mem_fence(CLK_GLOBAL_MEM_FENCE);
+}
+
 // a load that bypasses the (non-coherent) L1 cache: reads what other work-groups wrote before a
 // device-wide counter said they were done; kept in program order (volatile asm)
 inline float ld_cg(__global const float* p) {

@@ -310,16 +310,10 @@ void GWNAME(__global const wt_t* restrict w, int ld, int K, int N,
     __local int last;
     barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
     if (t == 0) {
-#ifdef JSGL_NV
-        asm volatile("membar.gl;" ::: "memory");
-#endif
-        mem_fence(CLK_GLOBAL_MEM_FENCE);
+        grid_fence();
         last = atomic_inc(counters + counter) == (int)get_num_groups(0) - 1;
         if (last) {
-#ifdef JSGL_NV
-            asm volatile("membar.gl;" ::: "memory");
-#endif
-            mem_fence(CLK_GLOBAL_MEM_FENCE);
+            grid_fence();
         }
     }
     barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
