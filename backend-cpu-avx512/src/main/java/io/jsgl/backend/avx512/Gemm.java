@@ -42,6 +42,12 @@ final class Gemm implements ParallelTask {
     static final int KC = 1024;
     /** Row tiles per row block (192 rows). */
     static final int MC_TILES = 16;
+    /**
+     * Floats between the rows of a packed x block: a constant, so that the kernel addresses all
+     * twelve rows from one index register; one line more than a block, so that the twelve rows
+     * do not all fall into one set of the L1 cache, as rows 4 KiB apart would.
+     */
+    static final int ROW_STRIDE = KC + 16;
     /** Row tiles packed at once (768 rows): bounds the packed x to 768 x k floats. */
     static final int BATCH_TILES = 64;
 
@@ -59,9 +65,6 @@ final class Gemm implements ParallelTask {
     private final MemorySegment[] wbuf;
     private final float[][] ctile;
     private float[] xp = new float[0];
-    /** Per thread: the 12 rows of x being packed, side by side. */
-    private final float[][] stage;
-    private final int[][] gatherMap = new int[3][16];
 
     // the current call
     private boolean packing;
@@ -74,6 +77,7 @@ final class Gemm implements ParallelTask {
     private int rowBase;
     private int rows;
     private int k;
+    private int kBlocks;
     private int n;
     private int tiles;
     private int rowChunks;
@@ -86,16 +90,15 @@ final class Gemm implements ParallelTask {
         this.wbuf = new MemorySegment[pool.threads()];
         for (int i = 0; i < wbuf.length; i++) wbuf[i] = arena.allocate(4L * KC * NR, 64);
         this.ctile = new float[pool.threads()][MR * NR];
-        this.stage = new float[pool.threads()][0];
     }
 
     void run(Tensor xt, PackedWeight w, MemorySegment bias, Tensor outT, int rows) {
         this.k = (int) w.cols();
         this.n = (int) w.rows();
         int maxTiles = Math.min((rows + MR - 1) / MR, BATCH_TILES);
-        long need = (long) maxTiles * k * MR;
+        this.kBlocks = (k + KC - 1) / KC;
+        long need = (long) maxTiles * kBlocks * MR * ROW_STRIDE;
         if (xp.length < need) xp = new float[(int) need];
-        buildGatherMap();
         this.w = w;
         this.xt = xt;
         this.xs = Tensors.f32(xt);
@@ -174,39 +177,21 @@ final class Gemm implements ParallelTask {
     }
 
     /**
-     * x rows {@code 12t .. 12t+11} into {@code xp[t][k][r]}; rows past the end are zero. The rows
-     * are copied side by side into a heap buffer first, then every 16 packed values are one gather
-     * from it: a 48-value period of the packed tile (4 columns of 12 rows) is three index maps from
-     * one base. Scalar copies, one load and one store per value, took 5% of a GEMM with k = 4864.
+     * x rows {@code 12t .. 12t+11} into the tile's k blocks: block {@code b} holds the 12 rows'
+     * columns {@code [b KC, (b+1) KC)} one after another, {@link #ROW_STRIDE} floats apart, so that
+     * packing is a plain copy of each row and the kernel's twelve broadcasts of a column sit at
+     * fixed distances from one index. Rows past the end are zero. The earlier layout, a column's 12
+     * values side by side, needed a gather per 16 values and took 5% of the GEMM at k = 896.
      */
     private void packTile(int t, int worker) {
-        float[] xp = this.xp, st = stage[worker];
-        if (st.length < MR * k) stage[worker] = st = new float[MR * k];
-        for (int r = 0; r < MR; r++) {
-            int row = t * MR + r;
-            if (row < rows) MemorySegment.copy(xs, ValueLayout.JAVA_FLOAT, Tensors.at(xt, rowBase + row, 0), st, r * k, k);
-            else java.util.Arrays.fill(st, r * k, (r + 1) * k, 0f);
-        }
-        int base = t * k * MR;
-        int whole = k & ~3;
-        int[] m0 = gatherMap[0], m1 = gatherMap[1], m2 = gatherMap[2];
-        for (int c = 0; c < whole; c += 4) {
-            int o = base + c * MR;
-            FloatVector.fromArray(F, st, c, m0, 0).intoArray(xp, o);
-            FloatVector.fromArray(F, st, c, m1, 0).intoArray(xp, o + 16);
-            FloatVector.fromArray(F, st, c, m2, 0).intoArray(xp, o + 32);
-        }
-        for (int c = whole; c < k; c++) {
-            for (int r = 0; r < MR; r++) xp[base + c * MR + r] = st[r * k + c];
-        }
-    }
-
-    /** Lane i of map m reads packed value {@code 16m + i} of a 4-column period: row q % 12, column q / 12. */
-    private void buildGatherMap() {
-        for (int m = 0; m < 3; m++) {
-            for (int i = 0; i < 16; i++) {
-                int q = 16 * m + i;
-                gatherMap[m][i] = q % MR * k + q / MR;
+        float[] xp = this.xp;
+        for (int b = 0; b < kBlocks; b++) {
+            int kb = b * KC, kc = Math.min(KC, k - kb);
+            int at = (t * kBlocks + b) * MR * ROW_STRIDE;
+            for (int r = 0; r < MR; r++, at += ROW_STRIDE) {
+                int row = t * MR + r;
+                if (row < rows) MemorySegment.copy(xs, ValueLayout.JAVA_FLOAT, Tensors.at(xt, rowBase + row, kb), xp, at, kc);
+                else java.util.Arrays.fill(xp, at, at + kc, 0f);
             }
         }
     }
@@ -228,49 +213,49 @@ final class Gemm implements ParallelTask {
 
     private void microKernel(int t, int kb, int kc, MemorySegment wb, int worker) {
         float[] xp = this.xp;
-        int xo = (t * k + kb) * MR;
+        int xo = (t * kBlocks + kb / KC) * MR * ROW_STRIDE;
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
         FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
         FloatVector c80 = z, c81 = z, c90 = z, c91 = z, ca0 = z, ca1 = z, cb0 = z, cb1 = z;
-        for (int c = 0; c < kc; c++, xo += MR) {
+        for (int c = 0; c < kc; c++) {
             FloatVector w0 = FloatVector.fromMemorySegment(F, wb, 4L * c * NR, LE);
             FloatVector w1 = FloatVector.fromMemorySegment(F, wb, 4L * c * NR + 64, LE);
             FloatVector x;
-            x = FloatVector.broadcast(F, xp[xo]);
+            x = FloatVector.broadcast(F, xp[xo + c]);
             c00 = w0.fma(x, c00);
             c01 = w1.fma(x, c01);
-            x = FloatVector.broadcast(F, xp[xo + 1]);
+            x = FloatVector.broadcast(F, xp[xo + 1 * ROW_STRIDE + c]);
             c10 = w0.fma(x, c10);
             c11 = w1.fma(x, c11);
-            x = FloatVector.broadcast(F, xp[xo + 2]);
+            x = FloatVector.broadcast(F, xp[xo + 2 * ROW_STRIDE + c]);
             c20 = w0.fma(x, c20);
             c21 = w1.fma(x, c21);
-            x = FloatVector.broadcast(F, xp[xo + 3]);
+            x = FloatVector.broadcast(F, xp[xo + 3 * ROW_STRIDE + c]);
             c30 = w0.fma(x, c30);
             c31 = w1.fma(x, c31);
-            x = FloatVector.broadcast(F, xp[xo + 4]);
+            x = FloatVector.broadcast(F, xp[xo + 4 * ROW_STRIDE + c]);
             c40 = w0.fma(x, c40);
             c41 = w1.fma(x, c41);
-            x = FloatVector.broadcast(F, xp[xo + 5]);
+            x = FloatVector.broadcast(F, xp[xo + 5 * ROW_STRIDE + c]);
             c50 = w0.fma(x, c50);
             c51 = w1.fma(x, c51);
-            x = FloatVector.broadcast(F, xp[xo + 6]);
+            x = FloatVector.broadcast(F, xp[xo + 6 * ROW_STRIDE + c]);
             c60 = w0.fma(x, c60);
             c61 = w1.fma(x, c61);
-            x = FloatVector.broadcast(F, xp[xo + 7]);
+            x = FloatVector.broadcast(F, xp[xo + 7 * ROW_STRIDE + c]);
             c70 = w0.fma(x, c70);
             c71 = w1.fma(x, c71);
-            x = FloatVector.broadcast(F, xp[xo + 8]);
+            x = FloatVector.broadcast(F, xp[xo + 8 * ROW_STRIDE + c]);
             c80 = w0.fma(x, c80);
             c81 = w1.fma(x, c81);
-            x = FloatVector.broadcast(F, xp[xo + 9]);
+            x = FloatVector.broadcast(F, xp[xo + 9 * ROW_STRIDE + c]);
             c90 = w0.fma(x, c90);
             c91 = w1.fma(x, c91);
-            x = FloatVector.broadcast(F, xp[xo + 10]);
+            x = FloatVector.broadcast(F, xp[xo + 10 * ROW_STRIDE + c]);
             ca0 = w0.fma(x, ca0);
             ca1 = w1.fma(x, ca1);
-            x = FloatVector.broadcast(F, xp[xo + 11]);
+            x = FloatVector.broadcast(F, xp[xo + 11 * ROW_STRIDE + c]);
             cb0 = w0.fma(x, cb0);
             cb1 = w1.fma(x, cb1);
         }
@@ -314,51 +299,51 @@ final class Gemm implements ParallelTask {
         MemorySegment ws = w.data;
         long src = w.offset(panel, kb);
         float[] xp = this.xp;
-        int xo = (t * k + kb) * MR;
+        int xo = (t * kBlocks + kb / KC) * MR * ROW_STRIDE;
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
         FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
         FloatVector c80 = z, c81 = z, c90 = z, c91 = z, ca0 = z, ca1 = z, cb0 = z, cb1 = z;
-        for (int c = 0; c < kc; c++, xo += MR) {
+        for (int c = 0; c < kc; c++) {
             IntVector v = IntVector.fromMemorySegment(I, ws, src + 64L * c, LE);
             FloatVector w0 = Bf16Lanes.low(v), w1 = Bf16Lanes.high(v);
             w0.intoMemorySegment(wb, 4L * c * NR, LE);
             w1.intoMemorySegment(wb, 4L * c * NR + 64, LE);
             FloatVector x;
-            x = FloatVector.broadcast(F, xp[xo]);
+            x = FloatVector.broadcast(F, xp[xo + c]);
             c00 = w0.fma(x, c00);
             c01 = w1.fma(x, c01);
-            x = FloatVector.broadcast(F, xp[xo + 1]);
+            x = FloatVector.broadcast(F, xp[xo + 1 * ROW_STRIDE + c]);
             c10 = w0.fma(x, c10);
             c11 = w1.fma(x, c11);
-            x = FloatVector.broadcast(F, xp[xo + 2]);
+            x = FloatVector.broadcast(F, xp[xo + 2 * ROW_STRIDE + c]);
             c20 = w0.fma(x, c20);
             c21 = w1.fma(x, c21);
-            x = FloatVector.broadcast(F, xp[xo + 3]);
+            x = FloatVector.broadcast(F, xp[xo + 3 * ROW_STRIDE + c]);
             c30 = w0.fma(x, c30);
             c31 = w1.fma(x, c31);
-            x = FloatVector.broadcast(F, xp[xo + 4]);
+            x = FloatVector.broadcast(F, xp[xo + 4 * ROW_STRIDE + c]);
             c40 = w0.fma(x, c40);
             c41 = w1.fma(x, c41);
-            x = FloatVector.broadcast(F, xp[xo + 5]);
+            x = FloatVector.broadcast(F, xp[xo + 5 * ROW_STRIDE + c]);
             c50 = w0.fma(x, c50);
             c51 = w1.fma(x, c51);
-            x = FloatVector.broadcast(F, xp[xo + 6]);
+            x = FloatVector.broadcast(F, xp[xo + 6 * ROW_STRIDE + c]);
             c60 = w0.fma(x, c60);
             c61 = w1.fma(x, c61);
-            x = FloatVector.broadcast(F, xp[xo + 7]);
+            x = FloatVector.broadcast(F, xp[xo + 7 * ROW_STRIDE + c]);
             c70 = w0.fma(x, c70);
             c71 = w1.fma(x, c71);
-            x = FloatVector.broadcast(F, xp[xo + 8]);
+            x = FloatVector.broadcast(F, xp[xo + 8 * ROW_STRIDE + c]);
             c80 = w0.fma(x, c80);
             c81 = w1.fma(x, c81);
-            x = FloatVector.broadcast(F, xp[xo + 9]);
+            x = FloatVector.broadcast(F, xp[xo + 9 * ROW_STRIDE + c]);
             c90 = w0.fma(x, c90);
             c91 = w1.fma(x, c91);
-            x = FloatVector.broadcast(F, xp[xo + 10]);
+            x = FloatVector.broadcast(F, xp[xo + 10 * ROW_STRIDE + c]);
             ca0 = w0.fma(x, ca0);
             ca1 = w1.fma(x, ca1);
-            x = FloatVector.broadcast(F, xp[xo + 11]);
+            x = FloatVector.broadcast(F, xp[xo + 11 * ROW_STRIDE + c]);
             cb0 = w0.fma(x, cb0);
             cb1 = w1.fma(x, cb1);
         }
@@ -394,23 +379,23 @@ final class Gemm implements ParallelTask {
     /** {@link #microKernel} for a tile with at most four real rows: a 4 x 32 block in eight accumulators. */
     private void microKernel4(int t, int kb, int kc, MemorySegment wb, int worker) {
         float[] xp = this.xp;
-        int xo = (t * k + kb) * MR;
+        int xo = (t * kBlocks + kb / KC) * MR * ROW_STRIDE;
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
-        for (int c = 0; c < kc; c++, xo += MR) {
+        for (int c = 0; c < kc; c++) {
             FloatVector w0 = FloatVector.fromMemorySegment(F, wb, 4L * c * NR, LE);
             FloatVector w1 = FloatVector.fromMemorySegment(F, wb, 4L * c * NR + 64, LE);
             FloatVector x;
-            x = FloatVector.broadcast(F, xp[xo + 0]);
+            x = FloatVector.broadcast(F, xp[xo + c]);
             c00 = w0.fma(x, c00);
             c01 = w1.fma(x, c01);
-            x = FloatVector.broadcast(F, xp[xo + 1]);
+            x = FloatVector.broadcast(F, xp[xo + 1 * ROW_STRIDE + c]);
             c10 = w0.fma(x, c10);
             c11 = w1.fma(x, c11);
-            x = FloatVector.broadcast(F, xp[xo + 2]);
+            x = FloatVector.broadcast(F, xp[xo + 2 * ROW_STRIDE + c]);
             c20 = w0.fma(x, c20);
             c21 = w1.fma(x, c21);
-            x = FloatVector.broadcast(F, xp[xo + 3]);
+            x = FloatVector.broadcast(F, xp[xo + 3 * ROW_STRIDE + c]);
             c30 = w0.fma(x, c30);
             c31 = w1.fma(x, c31);
         }
