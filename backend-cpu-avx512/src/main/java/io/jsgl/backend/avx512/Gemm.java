@@ -20,8 +20,8 @@ import jdk.incubator.vector.VectorSpecies;
  * so every load feeds twelve or two FMAs.
  *
  * <p>Two packings make the inner loop pure loads and FMAs. The x rows are copied once per call
- * into tiles of 12 rows interleaved by k (zero rows pad the last tile), so the twelve broadcasts
- * read consecutive floats. And a {@code KC x 32} block of the weight panel is widened to f32 into
+ * into tiles of 12 rows, a k block at a time and a constant stride apart (zero rows pad the last
+ * tile), so the twelve broadcasts of a step are one index plus constant displacements. And a {@code KC x 32} block of the weight panel is widened to f32 into
  * a per-thread buffer that stays in L2 while every tile of x streams past it: the bf16 widening
  * is paid once per block instead of once per tile, and keeps its shifts off the FMA ports. The
  * first tile of a block widens it as it goes ({@link #microKernelWidening}).
