@@ -37,6 +37,8 @@ final class Attention implements ParallelTask {
     static final int QB = 16;
     /** Keys per block: two vectors of scores. */
     static final int KB = 32;
+    /** Queries folded into a block together, when they see the same keys of it. */
+    private static final int TILE = 4;
     /** Queries of a work item from which its key blocks are transposed for scoring. */
     private static final int TRANSPOSE_MIN_QUERIES = 8;
 
@@ -291,15 +293,28 @@ final class Attention implements ParallelTask {
         for (int j0 = lo; j0 <= lastPos; j0 += KB) {
             int jn = Math.min(KB, lastPos + 1 - j0);
             gather(s, kvHead, j0, jn, sc, transposed);
-            for (int i = i0; i < i1; i++) {
-                int pos = kvLen - qLen + i;
-                int first = window > 0 ? Math.max(0, pos - window + 1) : 0;
-                int ja = Math.max(j0, first) - j0;
-                int je = Math.min(j0 + jn, pos + 1) - j0;
-                if (ja >= je) continue;
-                for (int hh = 0; hh < hpi; hh++) {
-                    update(sc, (i - i0) * hpi + hh, ja, je, hdp, vdp, transposed);
+            // Queries go in order (position, then head); four in a row that see the same keys of
+            // the block (the heads of one position, or of neighbours the block lies wholly before)
+            // are folded in together, so that each key and value load feeds four queries.
+            int queries = (i1 - i0) * hpi;
+            int base = kvLen - qLen + i0;
+            for (int qi = 0; qi < queries; ) {
+                int pos = base + qi / hpi;
+                int ja = visibleFrom(pos, j0), je = visibleTo(pos, j0, jn);
+                if (ja >= je) {
+                    qi++;
+                    continue;
                 }
+                if (transposed && qi + TILE <= queries) {
+                    int last = base + (qi + TILE - 1) / hpi;
+                    if (visibleFrom(last, j0) == ja && visibleTo(last, j0, jn) == je) {
+                        updateTile(sc, qi, ja, je, vdp);
+                        qi += TILE;
+                        continue;
+                    }
+                }
+                update(sc, qi, ja, je, hdp, vdp, transposed);
+                qi++;
             }
         }
 
@@ -315,6 +330,17 @@ final class Attention implements ParallelTask {
                 }
             }
         }
+    }
+
+    /** First key of the block at {@code j0} that the query at {@code pos} sees, relative to j0. */
+    private int visibleFrom(int pos, int j0) {
+        int first = window > 0 ? Math.max(0, pos - window + 1) : 0;
+        return Math.max(j0, first) - j0;
+    }
+
+    /** One past the last key of the block {@code [j0, j0+jn)} that the query at {@code pos} sees, relative to j0. */
+    private static int visibleTo(int pos, int j0, int jn) {
+        return Math.min(j0 + jn, pos + 1) - j0;
     }
 
     /**
@@ -361,29 +387,60 @@ final class Attention implements ParallelTask {
      * outside that range are masked. Scores land in {@code s[j]} by key index within the block.
      */
     private void update(Scratch sc, int qi, int ja, int je, int hdp, int vdp, boolean transposed) {
-        float[] p = sc.s;
         if (transposed) scoreTransposed(sc, qi * hdp);
         else scoreDirect(sc, qi * hdp, ja, je, hdp);
-        VectorMask<Float> live0 = F.indexInRange(0, je).andNot(F.indexInRange(0, ja));
-        VectorMask<Float> live1 = F.indexInRange(16, je).andNot(F.indexInRange(16, ja));
-        FloatVector s0 = FloatVector.fromArray(F, p, 0).mul(scale);
-        FloatVector s1 = FloatVector.fromArray(F, p, 16).mul(scale);
+        float corr = softmaxStep(sc, qi, 0, ja, je);
+        accumulateValues(sc, qi, ja, je - ja, corr, vdp);
+    }
+
+    /** {@link #update} for queries {@code qi .. qi+3}, which see the same keys of the block. */
+    private void updateTile(Scratch sc, int qi, int ja, int je, int vdp) {
+        scoreTile(sc, qi);
+        float c0 = softmaxStep(sc, qi, 0, ja, je);
+        float c1 = softmaxStep(sc, qi + 1, KB, ja, je);
+        float c2 = softmaxStep(sc, qi + 2, 2 * KB, ja, je);
+        float c3 = softmaxStep(sc, qi + 3, 3 * KB, ja, je);
+        accumulateValuesTile(sc, qi, ja, je - ja, c0, c1, c2, c3, vdp);
+    }
+
+    /**
+     * The online-softmax step of query qi over the block's scores at {@code s[at ..]}: scales
+     * them, raises the running max, turns the live ones into unnormalized probabilities in place
+     * and adds them to the denominator. Returns the factor {@code exp(m_old - m_new)} by which the
+     * query's accumulated values must shrink.
+     */
+    private float softmaxStep(Scratch sc, int qi, int at, int ja, int je) {
+        float[] p = sc.s;
+        FloatVector s0 = FloatVector.fromArray(F, p, at).mul(scale);
+        FloatVector s1 = FloatVector.fromArray(F, p, at + 16).mul(scale);
         if (cap > 0) {
             s0 = s0.div(cap).lanewise(VectorOperators.TANH).mul(cap);
             s1 = s1.div(cap).lanewise(VectorOperators.TANH).mul(cap);
         }
-        float blockMax = Math.max(s0.reduceLanes(VectorOperators.MAX, live0), s1.reduceLanes(VectorOperators.MAX, live1));
+        // One reduction for the max and one for the sum, over both vectors at once (a reduction is
+        // a chain of shuffles); dead lanes, outside [ja, je), become -inf before the max and 0
+        // before the sum.
+        boolean whole = ja == 0 && je == KB;
+        VectorMask<Float> dead0 = null, dead1 = null;
+        FloatVector top = s0.max(s1);
+        if (!whole) {
+            dead0 = F.indexInRange(0, je).andNot(F.indexInRange(0, ja)).not();
+            dead1 = F.indexInRange(16, je).andNot(F.indexInRange(16, ja)).not();
+            top = s0.blend(Float.NEGATIVE_INFINITY, dead0).max(s1.blend(Float.NEGATIVE_INFINITY, dead1));
+        }
+        float blockMax = top.reduceLanes(VectorOperators.MAX);
         float mOld = sc.m[qi];
         float mNew = Math.max(mOld, blockMax);
         float corr = (float) Math.exp(mOld - mNew); // 0 for the first block, where mOld is -inf
         FloatVector e0 = s0.sub(mNew).lanewise(VectorOperators.EXP);
         FloatVector e1 = s1.sub(mNew).lanewise(VectorOperators.EXP);
-        float sum = e0.reduceLanes(VectorOperators.ADD, live0) + e1.reduceLanes(VectorOperators.ADD, live1);
-        e0.intoArray(p, 0);
-        e1.intoArray(p, 16);
+        FloatVector both = whole ? e0.add(e1) : e0.blend(0f, dead0).add(e1.blend(0f, dead1));
+        float sum = both.reduceLanes(VectorOperators.ADD);
+        e0.intoArray(p, at);
+        e1.intoArray(p, at + 16);
         sc.m[qi] = mNew;
         sc.l[qi] = sc.l[qi] * corr + sum;
-        accumulateValues(sc, qi, ja, je - ja, corr, vdp);
+        return corr;
     }
 
     /**
@@ -401,6 +458,40 @@ final class Attention implements ParallelTask {
         }
         s0.intoArray(sc.s, 0);
         s1.intoArray(sc.s, 16);
+    }
+
+    /** {@link #scoreTransposed} for queries {@code qi .. qi+3}: query r's scores land at {@code s[r KB ..]}. */
+    private void scoreTile(Scratch sc, int qi) {
+        float[] q = sc.q;
+        float[] kT = sc.kT;
+        int hdp = this.hdp;
+        int q0 = qi * hdp, q1 = q0 + hdp, q2 = q1 + hdp, q3 = q2 + hdp;
+        FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+        for (int d = 0; d < hd; d++) {
+            FloatVector k0 = FloatVector.fromArray(F, kT, d * KB);
+            FloatVector k1 = FloatVector.fromArray(F, kT, d * KB + 16);
+            FloatVector x = FloatVector.broadcast(F, q[q0 + d]);
+            s00 = k0.fma(x, s00);
+            s01 = k1.fma(x, s01);
+            x = FloatVector.broadcast(F, q[q1 + d]);
+            s10 = k0.fma(x, s10);
+            s11 = k1.fma(x, s11);
+            x = FloatVector.broadcast(F, q[q2 + d]);
+            s20 = k0.fma(x, s20);
+            s21 = k1.fma(x, s21);
+            x = FloatVector.broadcast(F, q[q3 + d]);
+            s30 = k0.fma(x, s30);
+            s31 = k1.fma(x, s31);
+        }
+        float[] p = sc.s;
+        s00.intoArray(p, 0);
+        s01.intoArray(p, 16);
+        s10.intoArray(p, KB);
+        s11.intoArray(p, KB + 16);
+        s20.intoArray(p, 2 * KB);
+        s21.intoArray(p, 2 * KB + 16);
+        s30.intoArray(p, 3 * KB);
+        s31.intoArray(p, 3 * KB + 16);
     }
 
     /** Scores of keys {@code [ja, je)}, one dot product each over the padded channels. */
@@ -453,6 +544,68 @@ final class Attention implements ParallelTask {
         }
     }
 
+    /**
+     * {@link #accumulateValues} for queries {@code qi .. qi+3}, whose probabilities sit at
+     * {@code s[r KB ..]}: two vectors of channels of four queries in eight registers, so that each
+     * value load feeds four FMAs.
+     */
+    private static void accumulateValuesTile(Scratch sc, int qi, int ja, int n, float c0, float c1, float c2, float c3,
+                                             int vdp) {
+        float[] acc = sc.acc;
+        float[] v = sc.v;
+        float[] p = sc.s;
+        int a0 = qi * vdp, a1 = a0 + vdp, a2 = a1 + vdp, a3 = a2 + vdp;
+        FloatVector f0 = FloatVector.broadcast(F, c0), f1 = FloatVector.broadcast(F, c1);
+        FloatVector f2 = FloatVector.broadcast(F, c2), f3 = FloatVector.broadcast(F, c3);
+        int d = 0;
+        for (; d + 32 <= vdp; d += 32) {
+            FloatVector x00 = FloatVector.fromArray(F, acc, a0 + d).mul(f0), x01 = FloatVector.fromArray(F, acc, a0 + d + 16).mul(f0);
+            FloatVector x10 = FloatVector.fromArray(F, acc, a1 + d).mul(f1), x11 = FloatVector.fromArray(F, acc, a1 + d + 16).mul(f1);
+            FloatVector x20 = FloatVector.fromArray(F, acc, a2 + d).mul(f2), x21 = FloatVector.fromArray(F, acc, a2 + d + 16).mul(f2);
+            FloatVector x30 = FloatVector.fromArray(F, acc, a3 + d).mul(f3), x31 = FloatVector.fromArray(F, acc, a3 + d + 16).mul(f3);
+            for (int j = ja; j < ja + n; j++) {
+                int vo = j * vdp + d;
+                FloatVector v0 = FloatVector.fromArray(F, v, vo);
+                FloatVector v1 = FloatVector.fromArray(F, v, vo + 16);
+                FloatVector pj = FloatVector.broadcast(F, p[j]);
+                x00 = v0.fma(pj, x00);
+                x01 = v1.fma(pj, x01);
+                pj = FloatVector.broadcast(F, p[KB + j]);
+                x10 = v0.fma(pj, x10);
+                x11 = v1.fma(pj, x11);
+                pj = FloatVector.broadcast(F, p[2 * KB + j]);
+                x20 = v0.fma(pj, x20);
+                x21 = v1.fma(pj, x21);
+                pj = FloatVector.broadcast(F, p[3 * KB + j]);
+                x30 = v0.fma(pj, x30);
+                x31 = v1.fma(pj, x31);
+            }
+            x00.intoArray(acc, a0 + d);
+            x01.intoArray(acc, a0 + d + 16);
+            x10.intoArray(acc, a1 + d);
+            x11.intoArray(acc, a1 + d + 16);
+            x20.intoArray(acc, a2 + d);
+            x21.intoArray(acc, a2 + d + 16);
+            x30.intoArray(acc, a3 + d);
+            x31.intoArray(acc, a3 + d + 16);
+        }
+        if (d < vdp) { // vdp is a multiple of 16: at most one vector of channels is left
+            FloatVector x0 = FloatVector.fromArray(F, acc, a0 + d).mul(f0), x1 = FloatVector.fromArray(F, acc, a1 + d).mul(f1);
+            FloatVector x2 = FloatVector.fromArray(F, acc, a2 + d).mul(f2), x3 = FloatVector.fromArray(F, acc, a3 + d).mul(f3);
+            for (int j = ja; j < ja + n; j++) {
+                FloatVector vj = FloatVector.fromArray(F, v, j * vdp + d);
+                x0 = vj.fma(FloatVector.broadcast(F, p[j]), x0);
+                x1 = vj.fma(FloatVector.broadcast(F, p[KB + j]), x1);
+                x2 = vj.fma(FloatVector.broadcast(F, p[2 * KB + j]), x2);
+                x3 = vj.fma(FloatVector.broadcast(F, p[3 * KB + j]), x3);
+            }
+            x0.intoArray(acc, a0 + d);
+            x1.intoArray(acc, a1 + d);
+            x2.intoArray(acc, a2 + d);
+            x3.intoArray(acc, a3 + d);
+        }
+    }
+
     /** One worker's buffers, grown on demand and then reused by every call. */
     private static final class Scratch {
         float[] q = new float[0];
@@ -462,7 +615,7 @@ final class Attention implements ParallelTask {
         float[] k = new float[0];
         float[] v = new float[0];
         float[] kT = new float[0];
-        final float[] s = new float[KB];
+        final float[] s = new float[TILE * KB];
 
         void ensure(int queries, int hdp, int vdp) {
             if (q.length < queries * hdp) q = new float[queries * hdp];

@@ -56,6 +56,8 @@ class AttentionTest {
                 new Case(DType.F32, 4, 2, 40, 24, 0.3f, 7, 0f),             // GQA 2, odd dims, sliding window
                 new Case(DType.F32, 8, 2, 72, 72, 0.2f, 0, 20f),            // GQA 4, soft-cap
                 new Case(DType.F32, 2, 1, 32, 32, 0.25f, 0, 0f),            // MQA: a decode item splits its heads
+                new Case(DType.BF16, 14, 2, 64, 64, 0.125f, 0, 0f),         // GQA 7 (Qwen2.5-0.5B): tiles span positions
+                new Case(DType.F32, 6, 2, 40, 40, 0.2f, 9, 0f),             // GQA 3, window: tiles split at its edge, 48 channels
                 new Case(DType.BF16, 8, 2, 64, 64, 0.125f, 5, 10f),         // bf16 KV, window and cap
                 new Case(DType.BF16, 4, 2, 40, 48, 0.2f, 0, 0f),            // bf16 KV, padded rows
                 new Case(DType.F16, 4, 4, 48, 48, 0.15f, 0, 0f),            // f16 KV
