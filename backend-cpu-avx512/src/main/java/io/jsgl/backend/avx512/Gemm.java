@@ -21,10 +21,11 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Two packings make the inner loop pure loads and FMAs. The x rows are copied once per call
  * into tiles of 12 rows, a k block at a time and a constant stride apart (zero rows pad the last
- * tile), so the twelve broadcasts of a step are one index plus constant displacements. And a {@code KC x 32} block of the weight panel is widened to f32 into
- * a per-thread buffer that stays in L2 while every tile of x streams past it: the bf16 widening
- * is paid once per block instead of once per tile, and keeps its shifts off the FMA ports. The
- * first tile of a block widens it as it goes ({@link #microKernelWidening}).
+ * tile), so the twelve broadcasts of a step are one index plus constant displacements. And a
+ * {@code KC x 32} block of the weight panel is widened to f32 into a per-thread buffer that stays
+ * in L2 while every tile of x streams past it: the bf16 widening is paid once per block instead of
+ * once per tile, and keeps its shifts off the FMA ports. The first tile of a block widens it as it
+ * goes ({@link #microKernelWidening}).
  *
  * <p>The 12-row kernel holds nothing but its loop: with the output epilogue and the dispatch to
  * the 4-row kernel inside it, C2 reached its node cutoff there, and the same loop ran at 0.53 of
@@ -48,7 +49,7 @@ final class Gemm implements ParallelTask {
      * do not all fall into one set of the L1 cache, as rows 4 KiB apart would.
      */
     static final int ROW_STRIDE = KC + 16;
-    /** Row tiles packed at once (768 rows): bounds the packed x to 768 x k floats. */
+    /** Row tiles packed at once (768 rows): bounds the packed x to 768 rows of k, rounded up to blocks. */
     static final int BATCH_TILES = 64;
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
