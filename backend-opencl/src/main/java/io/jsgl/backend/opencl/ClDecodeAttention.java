@@ -53,11 +53,12 @@ final class ClDecodeAttention {
 
     /**
      * Enqueues attention_d. With {@code fused} the work-groups rotate q and k by {@code rope} (null:
-     * no rotation) and store the new k and v; without, the KV store has already run.
+     * no rotation; {@code pos} and {@code freqs} are then placeholders) and store the new k and v;
+     * without, the KV store has already run.
      */
     static void launch(ClKernel k, java.lang.foreign.MemorySegment queue, AttentionArgs a, ClPreparedBatch pb,
                        ClBuffer q, ClBuffer kb, ClBuffer v, ClBuffer out, ClBuffer kc, ClBuffer vc, boolean fused,
-                       RopeArgs rope, ClBuffer pos, ClBuffer freqs, ClBuffer dummy, int warps) {
+                       RopeArgs rope, ClBuffer pos, ClBuffer freqs, int warps) {
         int group = a.heads() / a.kvHeads();
         int hb = Math.min(group, headsPerGroup(group));
         int nhb = (group + hb - 1) / hb;
@@ -71,12 +72,8 @@ final class ClDecodeAttention {
                 .mem(pb.table).i(pb.rowPosOff).i(pb.rowBaseOff).i(pb.newSlotsOff)
                 .i(a.heads()).i(a.kvHeads()).i(a.headDim()).i(a.vHeadDim()).i(hb).i(nhb)
                 .f(a.scale()).i(a.slidingWindow()).f(a.softCap())
-                .i(fused ? 1 : 0)
-                .mem(rope == null ? dummy : pos).l(rope == null ? 0 : rope.positions().offset())
-                .i(rope == null ? 0 : rope.positions().rowStride())
-                .mem(rope == null ? dummy : freqs).f(rope == null ? 1f : (float) rope.rope().attentionScale())
-                .i(rope == null ? 0 : rope.rope().rotaryDim() / 2)
-                .i(rope != null && rope.rope().style() == io.jsgl.spi.rope.RopeStyle.INTERLEAVED ? 1 : 0)
+                .i(fused ? 1 : 0);
+        ClFusedRope.args(k, rope, pos, freqs)
                 .run(queue, (long) rows * a.kvHeads() * nhb * 32L * warps, 32L * warps);
     }
 

@@ -2,7 +2,6 @@ package io.jsgl.backend.opencl;
 
 import io.jsgl.spi.op.AttentionArgs;
 import io.jsgl.spi.op.RopeArgs;
-import io.jsgl.spi.rope.RopeStyle;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -84,11 +83,8 @@ final class ClSplitAttention {
                 .mem(part).mem(counters)
                 .mem(pb.table).i(pb.rowPosOff).i(pb.rowBaseOff).i(pb.newSlotsOff)
                 .i(a.heads()).i(a.kvHeads()).f(a.scale()).i(a.slidingWindow()).f(a.softCap()).i(nsplit)
-                .i(rope == null ? 0 : 1)
-                .mem(pos).l(rope == null ? 0 : rope.positions().offset()).i(rope == null ? 0 : rope.positions().rowStride())
-                .mem(freqs).f(rope == null ? 1f : (float) rope.rope().attentionScale())
-                .i(rope == null ? 0 : rope.rope().rotaryDim() / 2)
-                .i(rope != null && rope.rope().style() == RopeStyle.INTERLEAVED ? 1 : 0)
+                .i(rope == null ? 0 : 1);
+        ClFusedRope.args(k, rope, pos, freqs)
                 .run(queue, (long) rows * a.kvHeads() * nsplit * THREADS, THREADS);
     }
 }

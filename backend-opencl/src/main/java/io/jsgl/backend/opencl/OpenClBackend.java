@@ -1453,7 +1453,7 @@ public final class OpenClBackend implements Backend {
             flushPending();
             ClDecodeAttention.launch(decodeKernel, queue, a, pb, q, k, v, out, kc, vc, true, r,
                     r == null ? dummy : i32buf(r.positions(), "rope positions", rows),
-                    r == null ? dummy : ropeFrequencies(r.rope()), dummy, decodeWarps);
+                    r == null ? dummy : ropeFrequencies(r.rope()), decodeWarps);
             return;
         }
         if (ropeFits) {
@@ -1497,7 +1497,7 @@ public final class OpenClBackend implements Backend {
 
         if (decode) {
             ClDecodeAttention.launch(decodeKernel, queue, a, pb, q, k, v, out, kc, vc, false, null,
-                    dummy, dummy, dummy, decodeWarps);
+                    dummy, dummy, decodeWarps);
             return;
         }
         pagedAttention.launch(this, program, a, pb, q, out, kc, vc, attentionScratch, dummy);
