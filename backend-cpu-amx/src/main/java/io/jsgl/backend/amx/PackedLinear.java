@@ -1,5 +1,6 @@
 package io.jsgl.backend.amx;
 
+import io.jsgl.cpu.kernels.HugePages;
 import io.jsgl.spi.DType;
 import io.jsgl.spi.Weight;
 import io.jsgl.spi.WeightUse;
@@ -38,7 +39,7 @@ final class PackedLinear implements Weight {
         this.kind = kind;
         this.md = md;
         this.layout = layout;
-        this.data = arena.allocate(Dnnl.mdSize(md), 64);
+        this.data = HugePages.allocate(arena, Dnnl.mdSize(md));
         this.scales = kind == MatKind.S8 ? arena.allocate(4L * n, 64) : null;
     }
 

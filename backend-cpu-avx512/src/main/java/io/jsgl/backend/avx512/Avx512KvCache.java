@@ -1,5 +1,6 @@
 package io.jsgl.backend.avx512;
 
+import io.jsgl.cpu.kernels.HugePages;
 import io.jsgl.spi.DType;
 import io.jsgl.spi.KvCache;
 import io.jsgl.spi.KvCacheSpec;
@@ -41,8 +42,8 @@ final class Avx512KvCache implements KvCache {
         this.vStride = roundUp(spec.vHeadDim(), align);
         long rowsTotal = (long) spec.layers() * spec.kvHeads() * spec.slots();
         this.arena = Arena.ofShared();
-        this.k = arena.allocate(rowsTotal * kStride * dtype.bytes(), 64);
-        this.v = arena.allocate(rowsTotal * vStride * dtype.bytes(), 64);
+        this.k = HugePages.allocate(arena, rowsTotal * kStride * dtype.bytes());
+        this.v = HugePages.allocate(arena, rowsTotal * vStride * dtype.bytes());
     }
 
     static int roundUp(int x, int m) {

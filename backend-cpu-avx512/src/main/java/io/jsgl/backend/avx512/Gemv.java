@@ -1,8 +1,8 @@
 package io.jsgl.backend.avx512;
 
 import io.jsgl.cpu.kernels.Bf16Lanes;
+import io.jsgl.cpu.kernels.StreamRanges;
 import io.jsgl.cpu.kernels.WorkerPool;
-import io.jsgl.cpu.kernels.ParallelTask;
 
 import io.jsgl.spi.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -18,17 +18,21 @@ import jdk.incubator.vector.VectorSpecies;
  * stream every weight byte exactly once per step at full bandwidth. Threads split the panels; each
  * panel is one sequential stream and every loaded 64-byte line feeds all rows at once.
  */
-final class Gemv implements ParallelTask {
+final class Gemv {
     /** Up to this many rows share one pass over the weights; more rows go to {@link Gemm}. */
     static final int MAX_ROWS = 4;
-    /** Chunks per thread: enough for balance; finer chunks measured no faster. */
-    private static final int CHUNKS_PER_THREAD = 8;
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
-    private final WorkerPool pool;
+    /**
+     * Each thread streams its own contiguous run of panels, since the panels of a weight lie one
+     * after another: handing out chunks in turn made every thread jump between chunks, and a
+     * chain of Qwen2.5-0.5B's 24 layers of GEMVs (2 to 17 MB each) streamed 4% slower that way.
+     */
+    private final StreamRanges ranges;
+    private final StreamRanges.Body panelsBody = this::panels;
     private float[] x = new float[0];
     /**
      * The x values in the order the bf16 kernels broadcast them, so that one index serves all the
@@ -48,10 +52,9 @@ final class Gemv implements ParallelTask {
     private int rows;
     private int k;
     private int n;
-    private int chunks;
 
     Gemv(WorkerPool pool) {
-        this.pool = pool;
+        this.ranges = new StreamRanges(pool);
         this.acc = new float[pool.threads()][MAX_ROWS * PackedWeight.PANEL];
     }
 
@@ -72,8 +75,7 @@ final class Gemv implements ParallelTask {
         this.ws = w.data;
         this.bias = bias;
         this.rows = rows;
-        this.chunks = Math.min(w.panels, CHUNKS_PER_THREAD * pool.threads());
-        pool.run(chunks, this);
+        ranges.run(w.panels, 1, panelsBody);
         this.w = null;
         this.ws = null;
         this.out = null;
@@ -83,12 +85,14 @@ final class Gemv implements ParallelTask {
     private void interleave(int rows) {
         int q = k / 4;
         if (xq.length < 16 * q) xq = new float[16 * q];
+        if (rows == 1) {
+            for (int s = 0; s < 4; s++) {
+                for (int c = 0; c < q; c++) xq[4 * c + s] = x[s * q + c];
+            }
+            return;
+        }
         for (int c = 0; c < q; c++) {
             for (int s = 0; s < 4; s++) {
-                if (rows == 1) {
-                    xq[4 * c + s] = x[s * q + c];
-                    continue;
-                }
                 for (int r = 0; r < MAX_ROWS; r++) { // a missing row repeats the last real one
                     xq[16 * c + 4 * s + r] = x[Math.min(r, rows - 1) * k + s * q + c];
                 }
@@ -96,10 +100,7 @@ final class Gemv implements ParallelTask {
         }
     }
 
-    @Override
-    public void run(int chunk, int worker) {
-        int from = Tensors.chunkStart(chunk, chunks, w.panels);
-        int to = Tensors.chunkStart(chunk + 1, chunks, w.panels);
+    private void panels(int from, int to, int worker) {
         boolean bf16 = w.storage == PackedWeight.Storage.BF16;
         for (int p = from; p < to; p++) {
             if (bf16) {

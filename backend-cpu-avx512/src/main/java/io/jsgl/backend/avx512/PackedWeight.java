@@ -1,5 +1,6 @@
 package io.jsgl.backend.avx512;
 
+import io.jsgl.cpu.kernels.HugePages;
 import io.jsgl.spi.DType;
 import io.jsgl.spi.Weight;
 import io.jsgl.spi.WeightUse;
@@ -51,7 +52,7 @@ final class PackedWeight implements Weight {
         this.panels = Math.toIntExact((rows + PANEL - 1) / PANEL);
         this.columnBytes = storage == Storage.BF16 ? PANEL * 2 : PANEL * 4;
         this.arena = Arena.ofShared();
-        this.data = arena.allocate((long) panels * cols * columnBytes, 64);
+        this.data = HugePages.allocate(arena, (long) panels * cols * columnBytes);
     }
 
     /** Byte offset of column {@code k} of panel {@code p}. */

@@ -24,7 +24,7 @@ public final class BandwidthProbe {
         long n = bytes & ~255L;
         if (n <= 0) throw new IllegalArgumentException("probe size " + bytes + " is below 256 bytes");
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment data = arena.allocate(n, 4096);
+            MemorySegment data = HugePages.allocate(arena, n); // the same kind of memory as the weights
             data.fill((byte) 1); // touch every page before timing
             int chunks = (int) Math.max(1, Math.min(4096, n / (1 << 16)));
             float[] sums = new float[pool.threads()];

@@ -34,8 +34,8 @@ public final class CpuKvCache implements KvCache {
         this.k = new MemorySegment[spec.layers()];
         this.v = new MemorySegment[spec.layers()];
         for (int l = 0; l < spec.layers(); l++) {
-            k[l] = arena.allocate((long) spec.slots() * kRow * d.bytes(), 64);
-            v[l] = arena.allocate((long) spec.slots() * vRow * d.bytes(), 64);
+            k[l] = HugePages.allocate(arena, (long) spec.slots() * kRow * d.bytes());
+            v[l] = HugePages.allocate(arena, (long) spec.slots() * vRow * d.bytes());
         }
     }
 
