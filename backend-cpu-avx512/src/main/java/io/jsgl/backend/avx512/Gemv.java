@@ -33,6 +33,11 @@ final class Gemv {
      */
     private final StreamRanges ranges;
     private final StreamRanges.Body panelsBody = this::panels;
+    static boolean PREFETCH = !Boolean.getBoolean("noprefetch");
+    private final WorkerPool pool;
+    private final WeightPrefetch prefetch;
+    /** The weight of the previous call, whose successor this call's weight becomes. */
+    private PackedWeight last;
     private float[] x = new float[0];
     /**
      * The x values in the order the bf16 kernels broadcast them, so that one index serves all the
@@ -55,6 +60,8 @@ final class Gemv {
 
     Gemv(WorkerPool pool) {
         this.ranges = new StreamRanges(pool);
+        this.pool = pool;
+        this.prefetch = new WeightPrefetch(pool.threads());
         this.acc = new float[pool.threads()][MAX_ROWS * PackedWeight.PANEL];
     }
 
@@ -75,7 +82,18 @@ final class Gemv {
         this.ws = w.data;
         this.bias = bias;
         this.rows = rows;
-        ranges.run(w.panels, 1, panelsBody);
+        pool.idleWork(null);
+        if (last != null && last != w) last.next = w;
+        last = w;
+        try {
+            ranges.run(w.panels, 1, panelsBody);
+        } finally {
+            PackedWeight next = w.next;
+            if (next != null && next.storage == PackedWeight.Storage.BF16 && PREFETCH) {
+                prefetch.target(next);
+                pool.idleWork(prefetch);
+            }
+        }
         this.w = null;
         this.ws = null;
         this.out = null;

@@ -41,6 +41,8 @@ final class PackedWeight implements Weight {
     final MemorySegment data;
     private final Arena arena;
     private VectorWeight rowZero; // lazily built when a 1 x n matrix is used as a bias or norm weight
+    /** The weight the decode GEMV read after this one last time: decode steps repeat their order. */
+    PackedWeight next;
 
     PackedWeight(String name, DType dtype, WeightUse use, long rows, int cols, Storage storage) {
         this.name = name;
@@ -95,6 +97,7 @@ final class PackedWeight implements Weight {
 
     @Override
     public void close() {
+        next = null;
         if (rowZero != null) rowZero.close();
         if (arena.scope().isAlive()) arena.close();
     }

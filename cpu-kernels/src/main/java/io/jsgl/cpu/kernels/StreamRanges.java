@@ -3,12 +3,13 @@ package io.jsgl.cpu.kernels;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * Runs items {@code [0, n)} as one contiguous range per thread, each walked front to back by the
- * thread that claims it; a thread whose range is done takes items from the back of the fullest
- * other range. For memory-bound ops (decode GEMVs) this keeps every thread on one sequential
- * stream, which the hardware prefetchers follow across items; small chunks handed out in turn
- * break each thread's reads into jumps, and a 2 MB GEMV lost a tenth of its bandwidth to that.
- * A thread that runs late costs only the items it did not start, as with {@link WorkerPool}'s chunks.
+ * Runs items {@code [0, n)} as one contiguous range per thread: thread {@code w} walks range
+ * {@code w} front to back, then takes items from the back of the fullest other range. For
+ * memory-bound ops (decode GEMVs) this keeps every thread on one sequential stream, which the
+ * hardware prefetchers follow across items; small chunks handed out in turn break each thread's
+ * reads into jumps, and a 2 MB GEMV lost a tenth of its bandwidth to that. A thread that runs
+ * late costs only the items it did not start, as with {@link WorkerPool}'s chunks, and a thread
+ * knows in advance which items it will read first ({@link #rangeStart}).
  *
  * <p>One instance serves one op at a time and allocates nothing per call.
  */
@@ -41,7 +42,7 @@ public final class StreamRanges implements ParallelTask {
         if (n <= 0) return;
         if (block < 1) throw new IllegalArgumentException("block " + block + " is below 1");
         int r = Math.min(pool.threads(), n);
-        for (int i = 0; i < r; i++) bounds.set(PAD * i, (long) start(i, r, n) << 32 | start(i + 1, r, n));
+        for (int i = 0; i < r; i++) bounds.set(PAD * i, (long) rangeStart(i, r, n) << 32 | rangeStart(i + 1, r, n));
         this.body = body;
         this.ranges = r;
         this.block = block;
@@ -52,13 +53,19 @@ public final class StreamRanges implements ParallelTask {
         }
     }
 
-    private static int start(int i, int r, int n) {
+    /** First item of range {@code i} of {@code r} over {@code n} items: where thread i starts. */
+    public static int rangeStart(int i, int r, int n) {
         return (int) ((long) n * i / r);
     }
 
+    /**
+     * The chunk index only counts the threads taking part: any thread may take from the front of
+     * any range (each take is its own compare-and-set), so thread w always walks range w.
+     */
     @Override
-    public void run(int range, int worker) {
+    public void run(int chunk, int worker) {
         Body body = this.body;
+        int range = worker % ranges;
         while (true) { // our own range, front to back
             long s = bounds.get(PAD * range);
             int from = (int) (s >>> 32), end = (int) s;

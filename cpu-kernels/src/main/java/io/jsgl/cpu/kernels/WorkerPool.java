@@ -37,6 +37,9 @@ public final class WorkerPool implements AutoCloseable {
     private long generation;
     private volatile Throwable failure;
     private volatile boolean closed;
+    private volatile IdleWork idleWork;
+    /** Counts {@link #idleWork(IdleWork)} calls: a worker remembers which one it finished. */
+    private volatile long idleSerial;
 
     public WorkerPool(int threads) {
         this(threads, DEFAULT_SPIN_NANOS, "jsgl-cpu-worker");
@@ -107,6 +110,19 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
+    /**
+     * What idle workers do between ops from now on, piece by piece ({@code null}: nothing). A
+     * worker may still finish a piece of the previous work after this returns.
+     */
+    public void idleWork(IdleWork work) {
+        this.idleWork = work;
+        idleSerial++; // only the caller writes it
+        if (work == null) return;
+        for (Worker w : workers) { // the same Dekker pairing as for ops (see Worker.idle)
+            if (w.parked) LockSupport.unpark(w.thread);
+        }
+    }
+
     /** Takes the next chunk of the current job, or returns -1 when none is left. */
     private int claim() {
         while (true) {
@@ -146,6 +162,8 @@ public final class WorkerPool implements AutoCloseable {
         final int id;
         Thread thread;
         volatile boolean parked;
+        /** The {@link #idleSerial} of the idle work this worker finished or dropped. */
+        long idleDone = -1;
 
         Worker(int id) {
             this.id = id;
@@ -173,6 +191,15 @@ public final class WorkerPool implements AutoCloseable {
         private void idle() {
             long spinStart = System.nanoTime();
             while (!workAvailable() && !closed) {
+                if (idleWorkLeft()) {
+                    long serial = idleSerial;
+                    IdleWork work = idleWork;
+                    if (work != null && idleStep(work)) {
+                        spinStart = System.nanoTime(); // the spin before parking counts from the last piece
+                        continue;
+                    }
+                    idleDone = serial;
+                }
                 if (System.nanoTime() - spinStart < spinNanos) {
                     Thread.onSpinWait();
                     continue;
@@ -180,9 +207,22 @@ public final class WorkerPool implements AutoCloseable {
                 // Dekker with the caller: it publishes the state then reads parked; we write
                 // parked then re-read the state, so one of us always sees the other.
                 parked = true;
-                if (!workAvailable() && !closed) LockSupport.park(this);
+                if (!workAvailable() && !closed && !idleWorkLeft()) LockSupport.park(this);
                 parked = false;
                 spinStart = System.nanoTime();
+            }
+        }
+
+        private boolean idleWorkLeft() {
+            return idleSerial != idleDone && idleWork != null;
+        }
+
+        /** A piece of idle work; work that fails is dropped, since it is only ever an optimization. */
+        private boolean idleStep(IdleWork work) {
+            try {
+                return work.step(id);
+            } catch (RuntimeException e) {
+                return false;
             }
         }
     }
