@@ -39,8 +39,8 @@ final class Attention implements ParallelTask {
     static final int KB = 32;
     /** Queries folded into a block together, when they see the same keys of it. */
     private static final int TILE = 4;
-    /** Queries of a work item from which its key blocks are transposed for scoring. */
-    private static final int TRANSPOSE_MIN_QUERIES = 8;
+    /** Queries of a work item from which its key blocks are transposed for scoring: one tile. */
+    private static final int TRANSPOSE_MIN_QUERIES = TILE;
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
@@ -266,8 +266,8 @@ final class Attention implements ParallelTask {
         int vdp = this.vdp;
         int window = this.window;
         sc.ensure((i1 - i0) * hpi, hdp, vdp);
-        // Transposing a key block pays off only when many queries score against it (prefill);
-        // a decode item has one row and a group's few heads, and scores each key directly.
+        // Transposing a key block pays off once a tile of queries scores against it: prefill, or a
+        // decode row of a GQA group of four or more heads; fewer score each key directly.
         boolean transposed = (i1 - i0) * hpi >= TRANSPOSE_MIN_QUERIES;
 
         for (int i = i0; i < i1; i++) {
@@ -344,8 +344,8 @@ final class Attention implements ParallelTask {
     }
 
     /**
-     * Keys {@code [j0, j0+jn)} of sequence s, head kvHead, widened to f32 rows of the scratch, and
-     * transposed ({@code kT[d][j]}) for the score loop.
+     * Keys {@code [j0, j0+jn)} of sequence s, head kvHead, widened to f32 rows of the scratch, or
+     * transposed ({@code kT[d][j]}) for the score loop; values widened to f32 rows.
      */
     private void gather(int s, int kvHead, int j0, int jn, Scratch sc, boolean transposed) {
         int base = b.slotStart()[s] + j0;
@@ -353,13 +353,20 @@ final class Attention implements ParallelTask {
             int slot = b.slotTable()[base + j];
             long kRow = cache.kOffset(layer, kvHead, slot);
             widenRow(cache.k, kRow, hdp, sc.k, j * hdp);
-            if (transposed) {
-                float[] k = sc.k, kT = sc.kT;
-                for (int d = 0; d < hd; d++) kT[d * KB + j] = k[j * hdp + d];
-            }
             // a latent row is its own value: its first vd channels
             if (latent) System.arraycopy(sc.k, j * hdp, sc.v, j * vdp, vdp);
             else widenRow(cache.v, cache.vOffset(layer, kvHead, slot), vdp, sc.v, j * vdp);
+        }
+        if (!transposed) return;
+        if (hd % 16 == 0) {
+            for (int h = 0; 16 * h < jn; h++) {
+                for (int t = 0; t < hd / 16; t++) KeyTranspose.tile(sc.k, hdp, 16 * h, jn - 1, t, sc.kT, KB, 16 * h);
+            }
+        } else {
+            float[] k = sc.k, kT = sc.kT;
+            for (int j = 0; j < jn; j++) {
+                for (int d = 0; d < hd; d++) kT[d * KB + j] = k[j * hdp + d];
+            }
         }
     }
 
@@ -420,21 +427,18 @@ final class Attention implements ParallelTask {
         // One reduction for the max and one for the sum, over both vectors at once (a reduction is
         // a chain of shuffles); dead lanes, outside [ja, je), become -inf before the max and 0
         // before the sum.
-        boolean whole = ja == 0 && je == KB;
-        VectorMask<Float> dead0 = null, dead1 = null;
-        FloatVector top = s0.max(s1);
-        if (!whole) {
-            dead0 = F.indexInRange(0, je).andNot(F.indexInRange(0, ja)).not();
-            dead1 = F.indexInRange(16, je).andNot(F.indexInRange(16, ja)).not();
-            top = s0.blend(Float.NEGATIVE_INFINITY, dead0).max(s1.blend(Float.NEGATIVE_INFINITY, dead1));
-        }
+        // The masks are built even for a whole block (then empty): a mask that may be null stops C2
+        // from intrinsifying the blends, which then run the Vector API's Java fallback.
+        VectorMask<Float> dead0 = F.indexInRange(0, je).andNot(F.indexInRange(0, ja)).not();
+        VectorMask<Float> dead1 = F.indexInRange(16, je).andNot(F.indexInRange(16, ja)).not();
+        FloatVector top = s0.blend(Float.NEGATIVE_INFINITY, dead0).max(s1.blend(Float.NEGATIVE_INFINITY, dead1));
         float blockMax = top.reduceLanes(VectorOperators.MAX);
         float mOld = sc.m[qi];
         float mNew = Math.max(mOld, blockMax);
         float corr = (float) Math.exp(mOld - mNew); // 0 for the first block, where mOld is -inf
         FloatVector e0 = s0.sub(mNew).lanewise(VectorOperators.EXP);
         FloatVector e1 = s1.sub(mNew).lanewise(VectorOperators.EXP);
-        FloatVector both = whole ? e0.add(e1) : e0.blend(0f, dead0).add(e1.blend(0f, dead1));
+        FloatVector both = e0.blend(0f, dead0).add(e1.blend(0f, dead1));
         float sum = both.reduceLanes(VectorOperators.ADD);
         e0.intoArray(p, at);
         e1.intoArray(p, at + 16);
