@@ -33,7 +33,6 @@ final class Gemv {
      */
     private final StreamRanges ranges;
     private final StreamRanges.Body panelsBody = this::panels;
-    static boolean PREFETCH = !Boolean.getBoolean("noprefetch");
     private final WorkerPool pool;
     private final WeightPrefetch prefetch;
     /** The weight of the previous call, whose successor this call's weight becomes. */
@@ -89,7 +88,7 @@ final class Gemv {
             ranges.run(w.panels, 1, panelsBody);
         } finally {
             PackedWeight next = w.next;
-            if (next != null && next.storage == PackedWeight.Storage.BF16 && PREFETCH) {
+            if (next != null && next.storage == PackedWeight.Storage.BF16) {
                 prefetch.target(next);
                 pool.idleWork(prefetch);
             }
