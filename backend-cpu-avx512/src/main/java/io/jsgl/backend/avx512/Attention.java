@@ -426,9 +426,8 @@ final class Attention implements ParallelTask {
         }
         // One reduction for the max and one for the sum, over both vectors at once (a reduction is
         // a chain of shuffles); dead lanes, outside [ja, je), become -inf before the max and 0
-        // before the sum.
-        // The masks are built even for a whole block (then empty): a mask that may be null stops C2
-        // from intrinsifying the blends, which then run the Vector API's Java fallback.
+        // before the sum. The masks are built even for a whole block (then empty): a mask that may
+        // be null stops C2 from intrinsifying the blends, which then run the Vector API's Java fallback.
         VectorMask<Float> dead0 = F.indexInRange(0, je).andNot(F.indexInRange(0, ja)).not();
         VectorMask<Float> dead1 = F.indexInRange(16, je).andNot(F.indexInRange(16, ja)).not();
         FloatVector top = s0.blend(Float.NEGATIVE_INFINITY, dead0).max(s1.blend(Float.NEGATIVE_INFINITY, dead1));

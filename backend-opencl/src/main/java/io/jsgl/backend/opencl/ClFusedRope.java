@@ -1,6 +1,7 @@
 package io.jsgl.backend.opencl;
 
 import io.jsgl.spi.op.RopeArgs;
+import io.jsgl.spi.rope.RopeConfig;
 import io.jsgl.spi.rope.RopeStyle;
 
 /**
@@ -16,6 +17,11 @@ final class ClFusedRope {
         return k.mem(pos).l(rope == null ? 0 : rope.positions().offset()).i(rope == null ? 0 : rope.positions().rowStride())
                 .mem(freqs).f(rope == null ? 1f : (float) rope.rope().attentionScale())
                 .i(rope == null ? 0 : rope.rope().rotaryDim() / 2)
-                .i(rope != null && rope.rope().style() == RopeStyle.INTERLEAVED ? 1 : 0);
+                .i(rope == null ? 0 : interleaved(rope.rope()));
+    }
+
+    /** The kernels' interleaving flag: 1 for pairs of adjacent channels (GPT-J), 0 for halves (NeoX). */
+    static int interleaved(RopeConfig rope) {
+        return rope.style() == RopeStyle.INTERLEAVED ? 1 : 0;
     }
 }

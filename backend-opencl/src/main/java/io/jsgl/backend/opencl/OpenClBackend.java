@@ -1310,7 +1310,7 @@ public final class OpenClBackend implements Backend {
                 .i(a.k() == null ? 0 : a.kHeads())
                 .view(pos, a.positions())
                 .mem(freqs).f((float) a.rope().attentionScale()).i(half).i(a.headDim())
-                .i(a.rope().style() == io.jsgl.spi.rope.RopeStyle.INTERLEAVED ? 1 : 0).i(rows)
+                .i(ClFusedRope.interleaved(a.rope())).i(rows)
                 .run(queue, roundUp(items, 64), rows, 64, 1);
     }
 
@@ -1465,25 +1465,12 @@ public final class OpenClBackend implements Backend {
                 // the deferred linear (it came before the RoPE) with the RoPE and KV store as its epilogue
                 deferred.linear = null;
                 String lp = "linrope-" + weight(l.weight()).code() + "-" + dtypeCode(cache.spec().dtype());
-                ClKernel kr = gemvw(l, rows, lp, "gemvw_rope")
-                        .view(q, a.q()).i(r.qHeads())
-                        .view(k, a.k()).i(r.kHeads())
-                        .view(v, a.v())
-                        .view(pos, r.positions())
-                        .mem(ropeFrequencies(r.rope())).f((float) r.rope().attentionScale()).i(half).i(hd)
-                        .i(r.rope().style() == io.jsgl.spi.rope.RopeStyle.INTERLEAVED ? 1 : 0)
-                        .mem(kc).mem(vc).mem(pb.table).i(pb.newSlotsOff).i(vw).mem(gemvCounters).i(0);
+                ClKernel kr = ropeKvStoreArgs(gemvw(l, rows, lp, "gemvw_rope"), a, r, q, k, v, pos, kc, vc, pb, hd, vw)
+                        .mem(gemvCounters).i(0);
                 launchGemvw(kr, l, false);
             } else {
                 int items = half * r.qHeads() + (hd - half) * r.kHeads() + vw;
-                site(program, "rope_kv_store", a).begin()
-                        .view(q, a.q()).i(r.qHeads())
-                        .view(k, a.k()).i(r.kHeads())
-                        .view(v, a.v())
-                        .view(pos, r.positions())
-                        .mem(ropeFrequencies(r.rope())).f((float) r.rope().attentionScale()).i(half).i(hd)
-                        .i(r.rope().style() == io.jsgl.spi.rope.RopeStyle.INTERLEAVED ? 1 : 0)
-                        .mem(kc).mem(vc).mem(pb.table).i(pb.newSlotsOff).i(vw).i(rows)
+                ropeKvStoreArgs(site(program, "rope_kv_store", a).begin(), a, r, q, k, v, pos, kc, vc, pb, hd, vw).i(rows)
                         .run(queue, roundUp(items, 64), rows, 64, 1);
             }
         } else {
@@ -1607,5 +1594,22 @@ public final class OpenClBackend implements Backend {
             }
             arena.close();
         }
+    }
+
+    /**
+     * The arguments that the GEMV epilogue {@code gemvw_rope} and the kernel {@code rope_kv_store}
+     * take alike, in their order: the q, k and v views with their head counts, the positions, the
+     * RoPE (frequencies, attention scale, rotated pairs, head dim, interleaving), then the KV pools,
+     * the slot table and the new rows' slots.
+     */
+    private ClKernel ropeKvStoreArgs(ClKernel kernel, AttentionArgs a, RopeArgs r, ClBuffer q, ClBuffer k, ClBuffer v,
+                                     ClBuffer pos, ClBuffer kc, ClBuffer vc, ClPreparedBatch pb, int hd, int vw) {
+        return kernel.view(q, a.q()).i(r.qHeads())
+                .view(k, a.k()).i(r.kHeads())
+                .view(v, a.v())
+                .view(pos, r.positions())
+                .mem(ropeFrequencies(r.rope())).f((float) r.rope().attentionScale()).i(r.rope().rotaryDim() / 2).i(hd)
+                .i(ClFusedRope.interleaved(r.rope()))
+                .mem(kc).mem(vc).mem(pb.table).i(pb.newSlotsOff).i(vw);
     }
 }

@@ -334,12 +334,12 @@ public final class EngineLoop implements AutoCloseable {
         hooks.onLogits(s.request.rid, s.index, s.cache.tokenCount(), hookRow);
     }
 
-    /** Steps whose invariants were checked (0 unless -Djsgl.checkInvariants or {@link EngineHooks#checkInvariants}). */
     /** Steps whose tokens the backend picked ({@code ARGMAX}): every logit row a plain greedy one. */
     public long stepsSampledOnBackend() {
         return runner.stepsSampledOnBackend();
     }
 
+    /** Steps whose invariants were checked (0 unless -Djsgl.checkInvariants or {@link EngineHooks#checkInvariants}). */
     public long invariantChecks() {
         return invariantChecks;
     }
