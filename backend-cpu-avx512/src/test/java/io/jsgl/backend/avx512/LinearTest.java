@@ -30,7 +30,8 @@ class LinearTest {
     @EnumSource(value = DType.class, names = {"BF16", "F16", "F32"})
     void matchesReferenceOverAwkwardShapes(DType dtype) {
         try (Harness h = new Harness(1)) {
-            // in: below a vector, odd, and past the 256-deep k block; out: within, at and past a 32-row panel
+            // in: below a vector, odd (bf16 batches of 5..32 then go to the GEMM), and past the 256-deep
+            // k block; out: within, at and past a 32-row panel
             int[][] shapes = {{17, 31}, {64, 33}, {300, 70}, {100, 5}};
             for (int[] s : shapes) {
                 int in = s[0], out = s[1];
