@@ -116,9 +116,9 @@ final class BatchGemv implements ParallelTask {
      * Rows {@code 8g .. 8g+7} times panel p into {@code acc[r*32 ..]}. The panel is read as two
      * streams, its first and second half of columns side by side, like {@link Gemv}'s four: the
      * first group reads the panel from DRAM, and with sixteen FMAs per line one stream kept too few
-     * lines in flight (a decode batch of 16 ran at 126-136 tok/s, 149-156 with two streams). Four
-     * streams made the loop too large for C2's inlining budget, and the Vector API calls it then left
-     * out of line ran as Java code at a tenth of the speed.
+     * lines in flight (decode batches of 8 ran at 92-96 tok/s, 108-112 with two streams; of 16 at
+     * 134-135, 137-142). Four streams made the loop too large for C2's inlining budget, and the
+     * Vector API calls it then left out of line ran as Java code at a tenth of the speed.
      */
     private void group(int p, int g, float[] acc) {
         FloatVector z = FloatVector.zero(F);
