@@ -71,7 +71,11 @@ final class BatchGemv implements ParallelTask {
             int base = (r / GROUP) * k * GROUP + r % GROUP;
             if (r < rows) {
                 long src = Tensors.at(xt, r, 0);
-                for (int c = 0; c < k; c++) xg[base + slot(c, q) * GROUP] = xs.get(ValueLayout.JAVA_FLOAT_UNALIGNED, src + 4L * c);
+                // column c of each half next to its twin in the other half, as group reads them
+                for (int c = 0; c < q; c++) {
+                    xg[base + 2 * c * GROUP] = xs.get(ValueLayout.JAVA_FLOAT_UNALIGNED, src + 4L * c);
+                    xg[base + (2 * c + 1) * GROUP] = xs.get(ValueLayout.JAVA_FLOAT_UNALIGNED, src + 4L * (q + c));
+                }
             } else {
                 for (int c = 0; c < k; c++) xg[base + c * GROUP] = 0f;
             }
@@ -87,14 +91,6 @@ final class BatchGemv implements ParallelTask {
         this.ws = null;
         this.out = null;
         this.bias = null;
-    }
-
-    /**
-     * Where column c's values sit in a group's block: the two columns {@link #group} reads in one
-     * step side by side, {@code 2 (c mod q) + c / q} for half width q.
-     */
-    private static int slot(int c, int q) {
-        return 2 * (c % q) + c / q;
     }
 
     @Override
