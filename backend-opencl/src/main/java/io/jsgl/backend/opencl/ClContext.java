@@ -1,5 +1,6 @@
 package io.jsgl.backend.opencl;
 
+import io.jsgl.spi.host.JvmSignalHandlers;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -26,6 +27,7 @@ final class ClContext {
 
     private ClContext(ClDevices.Device device) {
         this.device = device;
+        JvmSignalHandlers.Snapshot jvmHandlers = JvmSignalHandlers.snapshot();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment props = a.allocate(ValueLayout.JAVA_LONG, 3);
             props.setAtIndex(ValueLayout.JAVA_LONG, 0, Cl.CL_CONTEXT_PLATFORM);
@@ -40,6 +42,8 @@ final class ClContext {
             this.context = ctx;
         } catch (Throwable t) {
             throw Cl.rethrow(t);
+        } finally {
+            jvmHandlers.restoreChanged();
         }
     }
 
@@ -74,6 +78,7 @@ final class ClContext {
     private MemorySegment build(String name, String source, String opts) {
         String options = BUILD_LOG && device.nvidia() ? opts + " -cl-nv-verbose" : opts;
         long t0 = System.nanoTime();
+        JvmSignalHandlers.Snapshot jvmHandlers = JvmSignalHandlers.snapshot();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment src = a.allocateFrom(source);
             MemorySegment strings = a.allocate(ValueLayout.ADDRESS);
@@ -105,6 +110,8 @@ final class ClContext {
             return prog;
         } catch (Throwable t) {
             throw Cl.rethrow(t);
+        } finally {
+            jvmHandlers.restoreChanged();
         }
     }
 

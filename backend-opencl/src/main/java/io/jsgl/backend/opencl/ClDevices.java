@@ -1,5 +1,6 @@
 package io.jsgl.backend.opencl;
 
+import io.jsgl.spi.host.JvmSignalHandlers;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -49,6 +50,8 @@ final class ClDevices {
     static List<Device> list() {
         Cl.requireLoaded();
         List<Device> out = new ArrayList<>();
+        // PoCL's LLVM installs its signal handlers while the platforms are enumerated
+        JvmSignalHandlers.Snapshot jvmHandlers = JvmSignalHandlers.snapshot();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment n = a.allocate(ValueLayout.JAVA_INT);
             int st = (int) Cl.clGetPlatformIDs.invokeExact(0, MemorySegment.NULL, n);
@@ -82,6 +85,8 @@ final class ClDevices {
             }
         } catch (Throwable t) {
             throw Cl.rethrow(t);
+        } finally {
+            jvmHandlers.restoreChanged();
         }
         return out;
     }

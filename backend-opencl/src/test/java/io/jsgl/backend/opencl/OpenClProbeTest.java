@@ -9,9 +9,12 @@ import io.jsgl.spi.BackendProvider;
 import io.jsgl.spi.DType;
 import io.jsgl.spi.Op;
 import io.jsgl.spi.ProbeResult;
+import io.jsgl.spi.host.JvmSignalHandlers;
 import java.util.Map;
 import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
 
 /** Discovery, probe, scoring and device choice. */
 class OpenClProbeTest {
@@ -51,6 +54,24 @@ class OpenClProbeTest {
             var e2 = assertThrows(ClException.class, () -> new OpenClBackendProvider()
                     .create(new BackendOptions(0, Map.of("opencl.device", "no-such-device-xyz"))));
             assertTrue(e2.getMessage().contains("no OpenCL device matches"), e2.getMessage());
+        }
+    }
+
+    /**
+     * PoCL's LLVM takes these while platforms are enumerated and programs built; a JVM safepoint
+     * poll that then faults in two threads at once killed the process without an hs_err file.
+     */
+    @Test
+    @EnabledOnOs(OS.LINUX)
+    void theJvmKeepsItsSignalHandlersThroughInitAndBuild() {
+        try (OpenClBackend b = OpenClTestSupport.openOrFail(Map.of())) {
+            ClContext.of(b.device).program("signals", "__kernel void k(__global float* x) { x[0] = "
+                    + System.nanoTime() + ".0f; }", "");
+            // SIGHUP SIGINT SIGQUIT SIGILL SIGBUS SIGFPE SIGSEGV SIGUSR2 SIGTERM
+            for (int sig : new int[] {1, 2, 3, 4, 7, 8, 11, 12, 15}) {
+                String owner = JvmSignalHandlers.handlerOwner(sig).orElseThrow();
+                assertTrue(owner.endsWith("libjvm.so"), JvmSignalHandlers.name(sig) + " is handled by " + owner);
+            }
         }
     }
 

@@ -6,6 +6,7 @@ import io.jsgl.spi.BackendOptions;
 import io.jsgl.spi.BackendProvider;
 import io.jsgl.spi.ProbeResult;
 import io.jsgl.spi.SpiVersion;
+import io.jsgl.spi.host.JvmSignalHandlers;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -129,10 +130,13 @@ public final class BackendRegistry {
                             + " but this jsgl provides SPI version " + SpiVersion.CURRENT), origin);
         }
         ProbeResult probe;
+        JvmSignalHandlers.Snapshot jvmHandlers = JvmSignalHandlers.snapshot();
         try {
             probe = provider.probe();
         } catch (RuntimeException | LinkageError e) {
             probe = ProbeResult.unavailable("probe failed: " + describe(e));
+        } finally {
+            jvmHandlers.restoreChanged();
         }
         return new BackendCandidate(d.name(), provider, d, probe,
                 probe.available() ? List.of() : probe.reasons(), origin);
@@ -201,7 +205,12 @@ public final class BackendRegistry {
 
     public Backend open(String name, BackendOptions options) {
         BackendCandidate c = select(name);
-        return c.provider().create(options);
+        JvmSignalHandlers.Snapshot jvmHandlers = JvmSignalHandlers.snapshot();
+        try {
+            return c.provider().create(options);
+        } finally {
+            jvmHandlers.restoreChanged();
+        }
     }
 
     /**
