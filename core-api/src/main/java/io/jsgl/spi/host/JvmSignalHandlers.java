@@ -8,6 +8,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -36,25 +37,36 @@ public final class JvmSignalHandlers {
         "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM",
         "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU",
         "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS"};
-    private static final boolean LINUX = System.getProperty("os.name", "").toLowerCase().contains("linux");
+    private static final boolean LINUX = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux");
 
     static {
-        Linker linker = Linker.nativeLinker();
-        var libc = linker.defaultLookup();
-        SIGACTION = libc.find("sigaction").map(a -> linker.downcallHandle(a, FunctionDescriptor.of(
-                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS))).orElse(null);
-        DLADDR = libc.find("dladdr").map(a -> linker.downcallHandle(a, FunctionDescriptor.of(
-                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS))).orElse(null);
+        MethodHandle sigaction = null, dladdr = null;
+        try {
+            Linker linker = Linker.nativeLinker();
+            var libc = linker.defaultLookup();
+            sigaction = libc.find("sigaction").map(a -> linker.downcallHandle(a, FunctionDescriptor.of(
+                    ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS))).orElse(null);
+            dladdr = libc.find("dladdr").map(a -> linker.downcallHandle(a, FunctionDescriptor.of(
+                    ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS))).orElse(null);
+        } catch (RuntimeException e) { // no native linker, or native access denied: nothing to guard with
+            sigaction = null;
+            dladdr = null;
+        }
+        SIGACTION = sigaction;
+        DLADDR = dladdr;
     }
 
     private JvmSignalHandlers() {}
 
-    /** The handlers of signals 1..31 as they are now. */
+    /** The handlers of signals 1..31 as they are now; a signal the C library does not report is left out. */
     public static Snapshot snapshot() {
-        if (SIGACTION == null) return new Snapshot(null);
+        if (SIGACTION == null) return new Snapshot(null, 0);
         MemorySegment saved = Arena.ofAuto().allocate(SIGACTION_BYTES * (SIGNALS + 1));
-        for (int sig = 1; sig <= SIGNALS; sig++) read(sig, slot(saved, sig));
-        return new Snapshot(saved);
+        long known = 0;
+        for (int sig = 1; sig <= SIGNALS; sig++) {
+            if (read(sig, slot(saved, sig))) known |= 1L << sig;
+        }
+        return new Snapshot(saved, known);
     }
 
     /**
@@ -65,7 +77,7 @@ public final class JvmSignalHandlers {
         if (SIGACTION == null) return Optional.empty();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment act = a.allocate(SIGACTION_BYTES);
-            read(signal, act);
+            if (!read(signal, act)) return Optional.empty();
             return Optional.ofNullable(ownerOf(act.get(ValueLayout.JAVA_LONG, 0)));
         }
     }
@@ -78,14 +90,19 @@ public final class JvmSignalHandlers {
     /** Handlers saved by {@link #snapshot()}. */
     public static final class Snapshot {
         private final MemorySegment saved;
+        /** Bit {@code sig} set: signal {@code sig} was read into {@link #saved}. */
+        private final long known;
 
-        private Snapshot(MemorySegment saved) {
+        private Snapshot(MemorySegment saved, long known) {
             this.saved = saved;
+            this.known = known;
         }
 
         /**
          * Puts back every handler that differs from the saved one; returns what was put back, as
-         * {@code SIGSEGV (was libLLVM-15.so.1)}, empty when nothing had changed.
+         * {@code SIGSEGV (was libLLVM-15.so.1)}, empty when nothing had changed. Throws nothing but
+         * VM errors: it runs in {@code finally} blocks around native calls, whose own failure must
+         * stay visible, so a handler that cannot be put back is logged as a warning instead.
          */
         public List<String> restoreChanged() {
             if (saved == null) return List.of();
@@ -93,15 +110,20 @@ public final class JvmSignalHandlers {
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment now = a.allocate(SIGACTION_BYTES);
                 for (int sig = 1; sig <= SIGNALS; sig++) {
-                    read(sig, now);
+                    if ((known & 1L << sig) == 0 || !read(sig, now)) continue;
                     MemorySegment old = slot(saved, sig);
                     // The handler is the struct's first member everywhere; the C library copies stack
                     // garbage into the unused part of sa_mask, so the whole struct never compares equal.
                     long handler = now.get(ValueLayout.JAVA_LONG, 0);
                     if (handler == old.get(ValueLayout.JAVA_LONG, 0)) continue;
                     String was = ownerOf(handler);
-                    write(sig, old);
-                    restored.add(name(sig) + " (was " + (was == null ? "unknown" : fileName(was)) + ")");
+                    String what = name(sig) + " (was " + (was == null ? "unknown" : fileName(was)) + ")";
+                    if (write(sig, old)) {
+                        restored.add(what);
+                    } else {
+                        System.getLogger(JvmSignalHandlers.class.getName()).log(System.Logger.Level.WARNING,
+                                "could not put back the JVM's handler of " + what);
+                    }
                 }
             }
             if (!restored.isEmpty()) {
@@ -116,26 +138,24 @@ public final class JvmSignalHandlers {
         return all.asSlice(SIGACTION_BYTES * sig, SIGACTION_BYTES);
     }
 
-    private static void read(int sig, MemorySegment into) {
+    private static boolean read(int sig, MemorySegment into) {
         try {
-            int rc = (int) SIGACTION.invokeExact(sig, MemorySegment.NULL, into);
-            if (rc != 0) throw new IllegalStateException("sigaction(" + sig + ") read failed");
-        } catch (RuntimeException | Error e) {
+            return (int) SIGACTION.invokeExact(sig, MemorySegment.NULL, into) == 0;
+        } catch (Error e) {
             throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
+        } catch (Throwable t) { // a downcall with these arguments does not throw
+            return false;
         }
     }
 
-    private static void write(int sig, MemorySegment from) {
+    /** SIGKILL and SIGSTOP refuse a handler; they never differ from their snapshot. */
+    private static boolean write(int sig, MemorySegment from) {
         try {
-            // SIGKILL and SIGSTOP refuse a handler; they never differ from their snapshot.
-            int rc = (int) SIGACTION.invokeExact(sig, from, MemorySegment.NULL);
-            if (rc != 0) throw new IllegalStateException("sigaction(" + name(sig) + ") could not be put back");
-        } catch (RuntimeException | Error e) {
+            return (int) SIGACTION.invokeExact(sig, from, MemorySegment.NULL) == 0;
+        } catch (Error e) {
             throw e;
         } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            return false;
         }
     }
 
@@ -150,10 +170,10 @@ public final class JvmSignalHandlers {
             if (found == 0) return null;
             MemorySegment file = info.get(ValueLayout.ADDRESS, 0);
             return file.equals(MemorySegment.NULL) ? null : file.reinterpret(4096).getString(0);
-        } catch (RuntimeException | Error e) {
+        } catch (Error e) {
             throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
+        } catch (Throwable t) { // only ever a name for a message
+            return null;
         }
     }
 
