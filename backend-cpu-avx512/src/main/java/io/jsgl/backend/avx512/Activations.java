@@ -1,7 +1,8 @@
 package io.jsgl.backend.avx512;
 
-import io.jsgl.cpu.kernels.WorkerPool;
 import io.jsgl.cpu.kernels.ParallelTask;
+import io.jsgl.cpu.kernels.Views;
+import io.jsgl.cpu.kernels.WorkerPool;
 
 import io.jsgl.spi.Tensor;
 import io.jsgl.spi.op.Activation;
@@ -48,25 +49,25 @@ final class Activations implements ParallelTask {
     }
 
     void gated(Tensor gate, Tensor up, Tensor out, Activation activation, int rows) {
-        Tensors.checkRows(out, rows, "gatedActivation out");
+        Views.checkRows(out, rows, "gatedActivation out");
         this.softCap = false;
         this.gate = gate;
         this.up = up;
         this.out = out;
         this.silu = activation == Activation.SILU;
-        this.gs = Tensors.f32(gate);
-        this.us = Tensors.f32(up);
-        this.os = Tensors.f32(out);
+        this.gs = Views.f32(gate);
+        this.us = Views.f32(up);
+        this.os = Views.f32(out);
         launch(rows, out.cols());
         this.gate = this.up = this.out = null;
         this.gs = this.us = this.os = null;
     }
 
     void softCap(SoftCapArgs sc, int rows) {
-        Tensors.checkRows(sc.x(), rows, "softCap x");
+        Views.checkRows(sc.x(), rows, "softCap x");
         this.softCap = true;
         this.sc = sc;
-        this.os = Tensors.f32(sc.x());
+        this.os = Views.f32(sc.x());
         launch(rows, sc.x().cols());
         this.sc = null;
         this.os = null;
@@ -74,14 +75,14 @@ final class Activations implements ParallelTask {
 
     private void launch(int rows, int cols) {
         this.rows = rows;
-        this.chunks = Tensors.chunks(rows, cols, 16_384, pool.threads());
+        this.chunks = Views.chunks(rows, cols, 16_384, pool.threads());
         pool.run(chunks, this);
     }
 
     @Override
     public void run(int chunk, int worker) {
-        int to = Tensors.chunkStart(chunk + 1, chunks, rows);
-        for (int r = Tensors.chunkStart(chunk, chunks, rows); r < to; r++) {
+        int to = Views.chunkStart(chunk + 1, chunks, rows);
+        for (int r = Views.chunkStart(chunk, chunks, rows); r < to; r++) {
             if (softCap) capRow(r);
             else gatedRow(r);
         }
@@ -89,9 +90,9 @@ final class Activations implements ParallelTask {
 
     private void gatedRow(int r) {
         int n = out.cols();
-        long go = Tensors.at(gate, r, 0);
-        long uo = Tensors.at(up, r, 0);
-        long oo = Tensors.at(out, r, 0);
+        long go = Views.at(gate, r, 0);
+        long uo = Views.at(up, r, 0);
+        long oo = Views.at(out, r, 0);
         boolean silu = this.silu;
         for (int c = 0; c < n; c += F.length()) {
             VectorMask<Float> m = F.indexInRange(c, n);
@@ -116,7 +117,7 @@ final class Activations implements ParallelTask {
     private void capRow(int r) {
         Tensor x = sc.x();
         int n = x.cols();
-        long o = Tensors.at(x, r, 0);
+        long o = Views.at(x, r, 0);
         float cap = sc.cap();
         for (int c = 0; c < n; c += F.length()) {
             VectorMask<Float> m = F.indexInRange(c, n);

@@ -1,10 +1,10 @@
 package io.jsgl.backend.avx512;
 
 import io.jsgl.cpu.kernels.Bf16Lanes;
-import io.jsgl.cpu.kernels.SharedPrefixPlan;
-
-import io.jsgl.cpu.kernels.WorkerPool;
 import io.jsgl.cpu.kernels.ParallelTask;
+import io.jsgl.cpu.kernels.SharedPrefixPlan;
+import io.jsgl.cpu.kernels.Views;
+import io.jsgl.cpu.kernels.WorkerPool;
 
 import io.jsgl.spi.AttentionBatch;
 import io.jsgl.spi.DType;
@@ -118,17 +118,17 @@ final class Attention implements ParallelTask {
         this.cap = softCap;
         this.b = b;
         this.cache = cache;
-        this.qs = Tensors.f32(q);
-        this.ks = Tensors.f32(k);
-        this.vs = v == null ? null : Tensors.f32(v);
-        this.os = Tensors.f32(out);
+        this.qs = Views.f32(q);
+        this.ks = Views.f32(k);
+        this.vs = v == null ? null : Views.f32(v);
+        this.os = Views.f32(out);
         this.group = heads / kvHeads;
         this.latent = v == null;
         this.hdp = cache.kStride;
         this.vdp = latent ? Avx512KvCache.roundUp(vHeadDim, cache.dtype == DType.BF16 ? 32 : 16) : cache.vStride;
 
         storing = true;
-        storeChunks = Tensors.chunks(b.rows(), (long) kvHeads * (headDim + vHeadDim), 16_384, pool.threads());
+        storeChunks = Views.chunks(b.rows(), (long) kvHeads * (headDim + vHeadDim), 16_384, pool.threads());
         pool.run(storeChunks, this);
         storing = false;
 
@@ -177,7 +177,7 @@ final class Attention implements ParallelTask {
     @Override
     public void run(int chunk, int worker) {
         if (storing) {
-            storeRows(Tensors.chunkStart(chunk, storeChunks, b.rows()), Tensors.chunkStart(chunk + 1, storeChunks, b.rows()));
+            storeRows(Views.chunkStart(chunk, storeChunks, b.rows()), Views.chunkStart(chunk + 1, storeChunks, b.rows()));
             return;
         }
         if (sharing) {
@@ -231,7 +231,7 @@ final class Attention implements ParallelTask {
 
     /** Query qi of the scratch: head {@code head} of {@code row}, zero-padded, with an empty softmax state. */
     private void startQuery(Scratch sc, int qi, int row, int head) {
-        MemorySegment.copy(qs, ValueLayout.JAVA_FLOAT, Tensors.at(qt, row, head * hd), sc.q, qi * hdp, hd);
+        MemorySegment.copy(qs, ValueLayout.JAVA_FLOAT, Views.at(qt, row, head * hd), sc.q, qi * hdp, hd);
         Arrays.fill(sc.q, qi * hdp + hd, (qi + 1) * hdp, 0f);
         Arrays.fill(sc.acc, qi * vdp, (qi + 1) * vdp, 0f);
         sc.m[qi] = Float.NEGATIVE_INFINITY;
@@ -243,11 +243,11 @@ final class Attention implements ParallelTask {
             int slot = b.newSlots()[r];
             for (int h = 0; h < kvHeads; h++) {
                 long kRow = cache.kOffset(layer, h, slot);
-                long kSrc = Tensors.at(kt, r, h * hd);
+                long kSrc = Views.at(kt, r, h * hd);
                 for (int c = 0; c < hd; c++) cache.put(cache.k, kRow, c, ks.get(ValueLayout.JAVA_FLOAT_UNALIGNED, kSrc + 4L * c));
                 if (latent) continue;
                 long vRow = cache.vOffset(layer, h, slot);
-                long vSrc = Tensors.at(vt, r, h * vd);
+                long vSrc = Views.at(vt, r, h * vd);
                 for (int c = 0; c < vd; c++) cache.put(cache.v, vRow, c, vs.get(ValueLayout.JAVA_FLOAT_UNALIGNED, vSrc + 4L * c));
             }
         }
@@ -323,7 +323,7 @@ final class Attention implements ParallelTask {
             for (int hh = 0; hh < hpi; hh++) {
                 int qi = (i - i0) * hpi + hh;
                 FloatVector inv = FloatVector.broadcast(F, 1f / sc.l[qi]);
-                long o = Tensors.at(outT, row, (h0 + hh) * vd);
+                long o = Views.at(outT, row, (h0 + hh) * vd);
                 for (int d = 0; d < vd; d += F.length()) {
                     VectorMask<Float> m = F.indexInRange(d, vd);
                     FloatVector.fromArray(F, sc.acc, qi * vdp + d).mul(inv).intoMemorySegment(os, o + 4L * d, LE, m);

@@ -2,6 +2,7 @@ package io.jsgl.backend.avx512;
 
 import io.jsgl.cpu.kernels.Bf16Lanes;
 import io.jsgl.cpu.kernels.ParallelTask;
+import io.jsgl.cpu.kernels.Views;
 import io.jsgl.cpu.kernels.WorkerPool;
 import io.jsgl.spi.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -65,12 +66,12 @@ final class BatchGemv implements ParallelTask {
         this.groups = (rows + GROUP - 1) / GROUP;
         int need = groups * k * GROUP;
         if (xg.length < need) xg = new float[need];
-        MemorySegment xs = Tensors.f32(xt);
+        MemorySegment xs = Views.f32(xt);
         int q = k / 2;
         for (int r = 0; r < groups * GROUP; r++) {
             int base = (r / GROUP) * k * GROUP + r % GROUP;
             if (r < rows) {
-                long src = Tensors.at(xt, r, 0);
+                long src = Views.at(xt, r, 0);
                 // column c of each half next to its twin in the other half, as group reads them
                 for (int c = 0; c < q; c++) {
                     xg[base + 2 * c * GROUP] = xs.get(ValueLayout.JAVA_FLOAT_UNALIGNED, src + 4L * c);
@@ -80,8 +81,8 @@ final class BatchGemv implements ParallelTask {
                 for (int c = 0; c < k; c++) xg[base + c * GROUP] = 0f;
             }
         }
-        this.out = Tensors.f32(outT);
-        for (int r = 0; r < rows; r++) outRow[r] = Tensors.at(outT, r, 0);
+        this.out = Views.f32(outT);
+        for (int r = 0; r < rows; r++) outRow[r] = Views.at(outT, r, 0);
         this.w = w;
         this.ws = w.data;
         this.bias = bias;
@@ -95,8 +96,8 @@ final class BatchGemv implements ParallelTask {
 
     @Override
     public void run(int chunk, int worker) {
-        int from = Tensors.chunkStart(chunk, chunks, w.panels);
-        int to = Tensors.chunkStart(chunk + 1, chunks, w.panels);
+        int from = Views.chunkStart(chunk, chunks, w.panels);
+        int to = Views.chunkStart(chunk + 1, chunks, w.panels);
         float[] acc = this.acc[worker];
         for (int p = from; p < to; p++) {
             for (int g = 0; g < groups; g++) {

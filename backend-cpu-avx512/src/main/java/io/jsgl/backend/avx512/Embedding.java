@@ -1,7 +1,8 @@
 package io.jsgl.backend.avx512;
 
-import io.jsgl.cpu.kernels.WorkerPool;
 import io.jsgl.cpu.kernels.ParallelTask;
+import io.jsgl.cpu.kernels.Views;
+import io.jsgl.cpu.kernels.WorkerPool;
 
 import io.jsgl.spi.host.Numerics;
 import io.jsgl.spi.op.EmbeddingArgs;
@@ -31,23 +32,23 @@ final class Embedding implements ParallelTask {
     }
 
     void run(EmbeddingArgs a, int rows) {
-        Tensors.checkRows(a.out(), rows, "embedding out");
+        Views.checkRows(a.out(), rows, "embedding out");
         PackedWeight t = Tensors.matrix(a.table());
         if (a.out().cols() > t.cols()) {
             throw new IllegalArgumentException("embedding " + t.name() + " has " + t.cols() + " columns, out has " + a.out().cols());
         }
-        this.ids = Tensors.i32(a.ids());
+        this.ids = Views.i32(a.ids());
         for (int r = 0; r < rows; r++) {
-            int id = Tensors.getInt(ids, a.ids(), r);
+            int id = Views.getInt(ids, a.ids(), r);
             if (id < 0 || id >= t.rows()) {
                 throw new IndexOutOfBoundsException("token id " + id + " outside vocabulary of " + t.rows());
             }
         }
         this.a = a;
         this.table = t;
-        this.out = Tensors.f32(a.out());
+        this.out = Views.f32(a.out());
         this.rows = rows;
-        this.chunks = Tensors.chunks(rows, t.cols(), 16_384, pool.threads());
+        this.chunks = Views.chunks(rows, t.cols(), 16_384, pool.threads());
         pool.run(chunks, this);
         this.a = null;
         this.table = null;
@@ -56,16 +57,16 @@ final class Embedding implements ParallelTask {
 
     @Override
     public void run(int chunk, int worker) {
-        int to = Tensors.chunkStart(chunk + 1, chunks, rows);
+        int to = Views.chunkStart(chunk + 1, chunks, rows);
         int cols = a.out().cols();
         float scale = a.scale();
         MemorySegment w = table.data;
         int step = table.columnBytes;
         boolean bf16 = table.storage == PackedWeight.Storage.BF16;
-        for (int r = Tensors.chunkStart(chunk, chunks, rows); r < to; r++) {
-            int id = Tensors.getInt(ids, a.ids(), r);
+        for (int r = Views.chunkStart(chunk, chunks, rows); r < to; r++) {
+            int id = Views.getInt(ids, a.ids(), r);
             long src = table.elementOffset(id, 0);
-            long dst = Tensors.at(a.out(), r, 0);
+            long dst = Views.at(a.out(), r, 0);
             for (int c = 0; c < cols; c++, src += step) {
                 float v = bf16
                         ? Numerics.bf16ToFloat(w.get(ValueLayout.JAVA_SHORT_UNALIGNED, src))

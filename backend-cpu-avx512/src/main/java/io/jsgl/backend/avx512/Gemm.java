@@ -1,8 +1,9 @@
 package io.jsgl.backend.avx512;
 
 import io.jsgl.cpu.kernels.Bf16Lanes;
-import io.jsgl.cpu.kernels.WorkerPool;
 import io.jsgl.cpu.kernels.ParallelTask;
+import io.jsgl.cpu.kernels.Views;
+import io.jsgl.cpu.kernels.WorkerPool;
 
 import io.jsgl.spi.Tensor;
 import java.lang.foreign.Arena;
@@ -102,9 +103,9 @@ final class Gemm implements ParallelTask {
         if (xp.length < need) xp = new float[(int) need];
         this.w = w;
         this.xt = xt;
-        this.xs = Tensors.f32(xt);
+        this.xs = Views.f32(xt);
         this.outT = outT;
-        this.out = Tensors.f32(outT);
+        this.out = Views.f32(outT);
         this.bias = bias;
         // Long prefills go in batches of rows, which bounds the packed copy of x; each batch
         // streams the weights once more, negligible next to its 2 * 768 flops per weight.
@@ -191,7 +192,7 @@ final class Gemm implements ParallelTask {
             int at = (t * kBlocks + b) * MR * ROW_STRIDE;
             for (int r = 0; r < MR; r++, at += ROW_STRIDE) {
                 int row = t * MR + r;
-                if (row < rows) MemorySegment.copy(xs, ValueLayout.JAVA_FLOAT, Tensors.at(xt, rowBase + row, kb), xp, at, kc);
+                if (row < rows) MemorySegment.copy(xs, ValueLayout.JAVA_FLOAT, Views.at(xt, rowBase + row, kb), xp, at, kc);
                 else java.util.Arrays.fill(xp, at, at + kc, 0f);
             }
         }
@@ -414,7 +415,7 @@ final class Gemm implements ParallelTask {
     /** The first k block adds the bias; later blocks add what the earlier ones stored. */
     private void accumulate(int row, int panel, boolean first, float[] ct, int at) {
         int col = panel * NR;
-        long o = Tensors.at(outT, row, col);
+        long o = Views.at(outT, row, col);
         PanelStore.write(ct, at, out, o, first ? bias : out, first ? 4L * col : o, n - col);
     }
 }

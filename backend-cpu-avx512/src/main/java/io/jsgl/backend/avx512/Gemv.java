@@ -2,6 +2,7 @@ package io.jsgl.backend.avx512;
 
 import io.jsgl.cpu.kernels.Bf16Lanes;
 import io.jsgl.cpu.kernels.StreamRanges;
+import io.jsgl.cpu.kernels.Views;
 import io.jsgl.cpu.kernels.WorkerPool;
 
 import io.jsgl.spi.Tensor;
@@ -69,14 +70,14 @@ final class Gemv {
         this.k = (int) w.cols();
         this.n = (int) w.rows();
         if (x.length < MAX_ROWS * k) x = new float[MAX_ROWS * k];
-        MemorySegment xs = Tensors.f32(xt);
+        MemorySegment xs = Views.f32(xt);
         // rows are copied to the heap once: the kernels broadcast from them k times per panel
         for (int r = 0; r < rows; r++) {
-            MemorySegment.copy(xs, ValueLayout.JAVA_FLOAT, Tensors.at(xt, r, 0), x, r * k, k);
+            MemorySegment.copy(xs, ValueLayout.JAVA_FLOAT, Views.at(xt, r, 0), x, r * k, k);
         }
         if (w.storage == PackedWeight.Storage.BF16) interleave(rows);
-        this.out = Tensors.f32(outT);
-        for (int r = 0; r < rows; r++) outRow[r] = Tensors.at(outT, r, 0);
+        this.out = Views.f32(outT);
+        for (int r = 0; r < rows; r++) outRow[r] = Views.at(outT, r, 0);
         this.w = w;
         this.ws = w.data;
         this.bias = bias;

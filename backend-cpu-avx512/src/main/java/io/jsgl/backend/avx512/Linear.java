@@ -1,5 +1,6 @@
 package io.jsgl.backend.avx512;
 
+import io.jsgl.cpu.kernels.Views;
 import io.jsgl.cpu.kernels.WorkerPool;
 
 import io.jsgl.spi.Tensor;
@@ -21,8 +22,8 @@ final class Linear {
     }
 
     void run(Tensor x, PackedWeight w, MemorySegment bias, Tensor out, int rows) {
-        Tensors.checkRows(x, rows, "linear x");
-        Tensors.checkRows(out, rows, "linear out");
+        Views.checkRows(x, rows, "linear x");
+        Views.checkRows(out, rows, "linear out");
         if (rows == 0) return;
         if (rows <= Gemv.MAX_ROWS) gemv.run(x, w, bias, out, rows);
         else if (BatchGemv.accepts(w, rows)) batchGemv.run(x, w, bias, out, rows);

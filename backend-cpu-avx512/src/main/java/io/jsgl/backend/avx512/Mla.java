@@ -1,5 +1,6 @@
 package io.jsgl.backend.avx512;
 
+import io.jsgl.cpu.kernels.Views;
 import io.jsgl.cpu.kernels.WorkerPool;
 
 import io.jsgl.spi.AttentionBatch;
@@ -59,11 +60,11 @@ final class Mla {
         Tensor o = new Tensor(buffer, (long) cap * heads * width, cap, heads * rank, heads * rank, DType.F32);
 
         MemorySegment qs = HostBuffer.of(buffer);
-        MemorySegment rs = Tensors.f32(a.qRope());
+        MemorySegment rs = Views.f32(a.qRope());
         for (int h = 0; h < heads; h++) {
             linear.run(a.qNope().columns(h * nope, nope), w[0][h], null, q.columns(h * width, rank), rows);
             for (int r = 0; r < rows; r++) {
-                MemorySegment.copy(rs, Tensors.at(a.qRope(), r, h * rope), qs, Tensors.at(q, r, h * width + rank), 4L * rope);
+                MemorySegment.copy(rs, Views.at(a.qRope(), r, h * rope), qs, Views.at(q, r, h * width + rank), 4L * rope);
             }
         }
         attention.run(q, a.latent(), null, o, cache, a.layer(), heads, 1, width, rank, a.scale(), 0, 0f, b);

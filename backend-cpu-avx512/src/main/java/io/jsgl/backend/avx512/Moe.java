@@ -1,5 +1,6 @@
 package io.jsgl.backend.avx512;
 
+import io.jsgl.cpu.kernels.Views;
 import io.jsgl.cpu.kernels.WorkerPool;
 
 import io.jsgl.spi.DType;
@@ -69,8 +70,8 @@ final class Moe {
     }
 
     void run(MoeArgs m, int rows) {
-        Tensors.checkRows(m.x(), rows, "moe x");
-        Tensors.checkRows(m.out(), rows, "moe out");
+        Views.checkRows(m.x(), rows, "moe x");
+        Views.checkRows(m.out(), rows, "moe out");
         if (rows == 0) return;
         int experts = m.experts();
         int h = m.x().cols();
@@ -84,7 +85,7 @@ final class Moe {
         MemorySegment bias = Tensors.vector(m.scoreBias());
         for (int r = 0; r < rows; r++) {
             for (int e = 0; e < experts; e++) {
-                scores[e] = ls.get(ValueLayout.JAVA_FLOAT, Tensors.at(logits, r, e));
+                scores[e] = ls.get(ValueLayout.JAVA_FLOAT, Views.at(logits, r, e));
             }
             route(rt, experts, bias, r * topK);
         }
@@ -99,22 +100,22 @@ final class Moe {
         for (int i = 0; i < rows * topK; i++) pairs[start[chosen[i]]++] = i;
         for (int e = 0; e < experts; e++) start[e] -= count[e];
 
-        MemorySegment xs = Tensors.f32(m.x());
-        MemorySegment os = Tensors.f32(m.out());
+        MemorySegment xs = Views.f32(m.x());
+        MemorySegment os = Views.f32(m.out());
         MemorySegment gs = HostBuffer.of(gathered.buffer());
         MemorySegment ys = HostBuffer.of(result.buffer());
-        for (int r = 0; r < rows; r++) os.asSlice(Tensors.at(m.out(), r, 0), 4L * h).fill((byte) 0);
+        for (int r = 0; r < rows; r++) os.asSlice(Views.at(m.out(), r, 0), 4L * h).fill((byte) 0);
         for (int e = 0; e < experts; e++) {
             int n = count[e];
             if (n == 0) continue;
             for (int j = 0; j < n; j++) {
                 int row = pairs[start[e] + j] / topK;
-                MemorySegment.copy(xs, Tensors.at(m.x(), row, 0), gs, Tensors.at(gathered, j, 0), 4L * h);
+                MemorySegment.copy(xs, Views.at(m.x(), row, 0), gs, Views.at(gathered, j, 0), 4L * h);
             }
             mlp(gathered, m.gateUp().get(e), m.down().get(e), hidden, activated, inter, m, n);
             for (int j = 0; j < n; j++) {
                 int pair = pairs[start[e] + j];
-                addScaled(ys, Tensors.at(result, j, 0), os, Tensors.at(m.out(), pair / topK, 0), (float) weights[pair], h);
+                addScaled(ys, Views.at(result, j, 0), os, Views.at(m.out(), pair / topK, 0), (float) weights[pair], h);
             }
         }
 
@@ -128,10 +129,10 @@ final class Moe {
             for (int r = 0; r < rows; r++) {
                 float g = 1f;
                 if (gl != null) {
-                    double dot = gl.get(ValueLayout.JAVA_FLOAT, Tensors.at(sharedGateLogit, r, 0));
+                    double dot = gl.get(ValueLayout.JAVA_FLOAT, Views.at(sharedGateLogit, r, 0));
                     g = (float) (1 / (1 + Math.exp(-dot)));
                 }
-                addScaled(ys, Tensors.at(result, r, 0), os, Tensors.at(m.out(), r, 0), g, h);
+                addScaled(ys, Views.at(result, r, 0), os, Views.at(m.out(), r, 0), g, h);
             }
         }
     }

@@ -55,7 +55,7 @@ public final class StreamRanges implements ParallelTask {
 
     /** First item of range {@code i} of {@code r} over {@code n} items: where thread i starts. */
     public static int rangeStart(int i, int r, int n) {
-        return (int) ((long) n * i / r);
+        return Views.chunkStart(i, r, n);
     }
 
     /**
