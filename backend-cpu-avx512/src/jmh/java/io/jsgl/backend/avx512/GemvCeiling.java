@@ -21,7 +21,9 @@ import jdk.incubator.vector.VectorSpecies;
  * with a contiguous half each, paired against {@link BandwidthProbe#sum} over the same halves of a
  * buffer of the same size. A second variant claims each panel with a compare-and-set, as
  * {@code StreamRanges} does: a locked instruction waits for every load in flight, and the streams
- * restart at each panel. Run: {@code java ... io.jsgl.backend.avx512.GemvCeiling [pairs]}.
+ * restart at each panel. The loop is a copy of {@code Gemv.bf16Row} on purpose: the point is the
+ * same loop without Gemv's fields, worker pool and claims. Run:
+ * {@code java ... io.jsgl.backend.avx512.GemvCeiling [pairs]}.
  */
 public final class GemvCeiling {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
