@@ -20,8 +20,8 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The memory bandwidth probe, run the way the kernels run (same worker pool, all cores): a
- * parallel sum over an off-heap segment. {@code bytes}: 1 GiB for DRAM, and the sizes of the bf16
+ * The memory bandwidth probe, run the way the kernels run (same worker pool, all cores, huge
+ * pages, one contiguous part per thread): {@link io.jsgl.cpu.kernels.BandwidthProbe#read}. {@code bytes}: 1 GiB for DRAM, and the sizes of the bf16
  * GEMV weights (896x4864 and the 151936x896 LM head), so a weight that fits the last-level cache
  * is compared with the same level of the hierarchy.
  */
@@ -39,17 +39,13 @@ public class BandwidthBench {
     private WorkerPool pool;
     private Arena arena;
     private MemorySegment data;
-    private float[] sums;
-    private int chunks;
 
     @Setup(Level.Trial)
     public void setup() {
         pool = new WorkerPool(Runtime.getRuntime().availableProcessors());
         arena = Arena.ofShared();
-        data = arena.allocate(bytes, 4096);
+        data = io.jsgl.cpu.kernels.HugePages.allocate(arena, bytes & ~255L);
         data.fill((byte) 1);
-        sums = new float[pool.threads() * 16];
-        chunks = (int) Math.min(4096, bytes / (1 << 16));
     }
 
     @TearDown(Level.Trial)
@@ -60,14 +56,6 @@ public class BandwidthBench {
 
     @Benchmark
     public float bandwidth() {
-        MemorySegment d = data;
-        long n = bytes;
-        int c = chunks;
-        pool.run(c, (chunk, worker) -> {
-            long from = n * chunk / c & ~255L;
-            long to = chunk == c - 1 ? n : n * (chunk + 1) / c & ~255L;
-            sums[worker * 16] += io.jsgl.cpu.kernels.BandwidthProbe.sum(d, from, to);
-        });
-        return sums[0];
+        return io.jsgl.cpu.kernels.BandwidthProbe.read(pool, data);
     }
 }

@@ -45,7 +45,7 @@ public final class PairedRatios {
             boolean gemv = d[0] <= Gemv.MAX_ROWS;
             double work = gemv ? LinearBench.weightBytes(shape, DType.BF16) : LinearBench.flops(shape);
             Arena probeArena = Arena.ofShared();
-            long probeBytes = (long) LinearBench.weightBytes(shape, DType.BF16);
+            long probeBytes = (long) LinearBench.weightBytes(shape, DType.BF16) & ~255L; // the probe reads 256-byte steps
             // the same kind of memory as the weights: on 4 KiB pages the probe read ~8% less than
             // huge-page weights did, and GEMVs looked faster than the bandwidth (ratios above 1)
             MemorySegment probe = HugePages.allocate(probeArena, probeBytes);
@@ -92,13 +92,7 @@ public final class PairedRatios {
     }
 
     private static void sum(WorkerPool pool, MemorySegment d, float[] sink) {
-        long n = d.byteSize();
-        int chunks = (int) Math.max(1, Math.min(256, n >> 16));
-        pool.run(chunks, (chunk, worker) -> {
-            long from = n * chunk / chunks & ~255L;
-            long to = chunk == chunks - 1 ? n & ~255L : n * (chunk + 1) / chunks & ~255L;
-            sink[worker * 16] += io.jsgl.cpu.kernels.BandwidthProbe.sum(d, from, to);
-        });
+        sink[0] += io.jsgl.cpu.kernels.BandwidthProbe.read(pool, d);
     }
 
     private static void fma(WorkerPool pool, float[] sink) {

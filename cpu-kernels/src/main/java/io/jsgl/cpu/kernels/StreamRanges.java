@@ -11,6 +11,13 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * late costs only the items it did not start, as with {@link WorkerPool}'s chunks, and a thread
  * knows in advance which items it will read first ({@link #rangeStart}).
  *
+ * <p>A claim takes an eighth of what is left of its range, never fewer than the caller's block
+ * (guided self-scheduling): long claims early, single items at the end where they balance the
+ * threads. Each claim is a compare-and-set, a locked instruction that waits for every load in
+ * flight, so claiming one item at a time restarted the weight streams at every item: the LM head
+ * of Qwen2.5-0.5B (4748 panels) streamed at 0.93 of a bandwidth probe with one panel per claim and
+ * at 0.97 with guided claims, the same as a static split with no claims at all.
+ *
  * <p>One instance serves one op at a time and allocates nothing per call.
  */
 public final class StreamRanges implements ParallelTask {
@@ -28,6 +35,8 @@ public final class StreamRanges implements ParallelTask {
      */
     private final AtomicLongArray bounds;
     private static final int PAD = 16;
+    /** A claim takes {@code 1/GUIDE} of what is left in its range (at least the block). */
+    static final int GUIDE = 8;
     private Body body; // the current call, published to the workers by the pool
     private int ranges;
     private int block;
@@ -37,7 +46,7 @@ public final class StreamRanges implements ParallelTask {
         this.bounds = new AtomicLongArray(PAD * pool.threads());
     }
 
-    /** Runs {@code body} over {@code n} items, taken {@code block} at a time. */
+    /** Runs {@code body} over {@code n} items, claimed at least {@code block} at a time. */
     public void run(int n, int block, Body body) {
         if (n <= 0) return;
         if (block < 1) throw new IllegalArgumentException("block " + block + " is below 1");
@@ -58,6 +67,11 @@ public final class StreamRanges implements ParallelTask {
         return Views.chunkStart(i, r, n);
     }
 
+    /** How many of the {@code left} items of a range one claim takes. */
+    private int claim(int left) {
+        return Math.max(block, left / GUIDE);
+    }
+
     /**
      * The chunk index only counts the threads taking part: any thread may take from the front of
      * any range (each take is its own compare-and-set), so thread w always walks range w.
@@ -70,7 +84,7 @@ public final class StreamRanges implements ParallelTask {
             long s = bounds.get(PAD * range);
             int from = (int) (s >>> 32), end = (int) s;
             if (from >= end) break;
-            int to = Math.min(end, from + block);
+            int to = Math.min(end, from + claim(end - from));
             if (bounds.compareAndSet(PAD * range, s, (long) to << 32 | end)) body.run(from, to, worker);
         }
         while (true) { // then the back of whichever range has most left
@@ -88,7 +102,7 @@ public final class StreamRanges implements ParallelTask {
             long s = bounds.get(PAD * victim);
             int from = (int) (s >>> 32), end = (int) s;
             if (from >= end) continue;
-            int take = Math.max(from, end - block);
+            int take = Math.max(from, end - claim(end - from));
             if (bounds.compareAndSet(PAD * victim, s, (long) from << 32 | take)) body.run(take, end, worker);
         }
     }

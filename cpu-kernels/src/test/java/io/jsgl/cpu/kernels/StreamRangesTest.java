@@ -21,7 +21,8 @@ class StreamRangesTest {
                     AtomicIntegerArray hits = new AtomicIntegerArray(n);
                     int items = n, b = block;
                     ranges.run(n, block, (from, to, worker) -> {
-                        assertTrue(from < to && to - from <= b && to <= items, from + ".." + to);
+                        assertTrue(from < to && to <= items, from + ".." + to);
+                        assertTrue(to - from <= Math.max(b, items / StreamRanges.GUIDE), "claims at most an eighth: " + from + ".." + to);
                         for (int i = from; i < to; i++) hits.incrementAndGet(i);
                     });
                     for (int i = 0; i < n; i++) assertEquals(1, hits.get(i), "n " + n + " block " + block + " item " + i);
@@ -36,6 +37,18 @@ class StreamRangesTest {
             List<int[]> calls = new ArrayList<>();
             new StreamRanges(pool).run(10, 3, (from, to, worker) -> calls.add(new int[] {from, to}));
             assertEquals(List.of("0-3", "3-6", "6-9", "9-10"), calls.stream().map(c -> c[0] + "-" + c[1]).toList());
+        }
+    }
+
+    /** Claims start at an eighth of the range and shrink to the block as the range runs out. */
+    @Test
+    void claimsShrinkAsTheRangeRunsOut() {
+        try (WorkerPool pool = new WorkerPool(1)) {
+            List<Integer> sizes = new ArrayList<>();
+            new StreamRanges(pool).run(100, 1, (from, to, worker) -> sizes.add(to - from));
+            assertEquals(List.of(12, 11, 9, 8, 7, 6, 5, 5, 4, 4, 3, 3, 2, 2, 2, 2), sizes.subList(0, 16));
+            assertEquals(100 - 85, sizes.size() - 16, "the last items go one at a time");
+            assertTrue(sizes.subList(16, sizes.size()).stream().allMatch(s -> s == 1));
         }
     }
 
