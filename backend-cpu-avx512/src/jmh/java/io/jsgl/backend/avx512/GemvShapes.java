@@ -11,10 +11,13 @@ import io.jsgl.spi.WeightUse;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The one-row decode GEMV read from DRAM as in the engine, against {@link BandwidthProbe#read}
@@ -27,13 +30,15 @@ import java.util.Random;
  * slice of a 1 GiB buffer.
  * <li>{@code step:L:KxN,KxN,...:KxN}: the GEMVs of a decode step in order, L layers of the listed
  * shapes then the last shape once (the LM head), every weight its own copy; the probe reads as
- * many bytes in one pass. A third row reads the probe in slices of the weights' sizes, one pass
- * each: the step's barriers with the simplest loop.
+ * many bytes in one pass. Two more rows: the probe read in slices of the weights' sizes, one pass
+ * each (the step's barriers with the simplest loop), and the kernel's reads with an integer add
+ * per line in place of its arithmetic (the step's access pattern without the widening and FMAs).
  * </ul>
  * Run: {@code java ... io.jsgl.backend.avx512.GemvShapes [pairs [shape ...]]}.
  */
 public final class GemvShapes {
     private static final long FOOTPRINT = 1L << 30;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
     /** Qwen2.5-0.5B's decode step: fused qkv, o, fused gate/up, down; then the LM head. */
     private static final String QWEN_STEP = "step:24:896x1152,896x896,896x9728,4864x896:896x151936";
 
@@ -130,8 +135,20 @@ public final class GemvShapes {
                 at += b;
             }
         };
+        int[] isink = new int[1];
+        Runnable loads = () -> {
+            for (int i = 0; i < ws.size(); i++) {
+                PackedWeight w = ws.get(i);
+                int panels = w.panels, k = (int) w.cols();
+                pool.run(2, (t, worker) -> {
+                    int acc = 0;
+                    for (int p = t * panels / 2, to = (t + 1) * panels / 2; p < to; p++) acc += loadsOnly(w.data, w.offset(p, 0), k);
+                    isink[0] += acc;
+                });
+            }
+        };
         compare(spec + String.format(" (%d GEMVs, %.1f MB)", ws.size(), bytes / 1e6), bytes, slice, pairs, 10, read,
-                new String[] {"Gemv", "static halves", "probe per GEMV"}, engine, halves, readChain);
+                new String[] {"Gemv", "static halves", "probe per GEMV", "loads only"}, engine, halves, readChain, loads);
         if (Float.isNaN(sink[0])) System.out.println("NaN");
         ws.forEach(PackedWeight::close);
     }
@@ -158,6 +175,24 @@ public final class GemvShapes {
                     names[j], what, gbs[j][pairs / 2], bytes / gbs[j][pairs / 2] / 1e6, probeGbs[j][pairs / 2],
                     ratio[j][pairs / 2], ratio[j][pairs / 4], ratio[j][3 * pairs / 4]);
         }
+    }
+
+    /**
+     * A diagnostic: the one-row kernel's reads (four quarter streams per panel) with one integer add
+     * per line instead of the widening and the two FMAs.
+     */
+    private static int loadsOnly(MemorySegment ws, long base, int k) {
+        IntVector a0 = IntVector.zero(I), a1 = a0, a2 = a0, a3 = a0;
+        int q = k / 4;
+        long b1 = base + 64L * q, b2 = base + 128L * q, b3 = base + 192L * q;
+        for (int c = 0; c < q; c++) {
+            long off = 64L * c;
+            a0 = a0.add(IntVector.fromMemorySegment(I, ws, base + off, ByteOrder.LITTLE_ENDIAN));
+            a1 = a1.add(IntVector.fromMemorySegment(I, ws, b1 + off, ByteOrder.LITTLE_ENDIAN));
+            a2 = a2.add(IntVector.fromMemorySegment(I, ws, b2 + off, ByteOrder.LITTLE_ENDIAN));
+            a3 = a3.add(IntVector.fromMemorySegment(I, ws, b3 + off, ByteOrder.LITTLE_ENDIAN));
+        }
+        return a0.add(a1).add(a2.add(a3)).lane(0);
     }
 
     /** Gemv's one-row kernel over the whole panels of w, each thread one contiguous half. */
