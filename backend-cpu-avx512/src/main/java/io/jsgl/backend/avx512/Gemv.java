@@ -208,11 +208,27 @@ final class Gemv {
      * registers, and two streams left a third of the bandwidth unused (bs=4 decode at 0.64 of the probe).
      */
     private void bf16Rows(int p, int worker) {
+        int col = p * PackedWeight.PANEL;
+        long base = w.offset(p, 0);
+        if (n - col >= PackedWeight.PANEL) {
+            bf16Rows(ws, base, k, rows, xq, x, out, outRow, 4L * col, bias, null);
+            return;
+        }
+        float[] acc = this.acc[worker]; // the last, partial panel
+        bf16Rows(ws, base, k, rows, xq, x, null, outRow, 0, null, acc);
+        for (int r = 0; r < rows; r++) store(r, p, acc);
+    }
+
+    /**
+     * The panel at {@code base} against {@code rows} rows, written to {@code out} at
+     * {@code outRow[r] + colByte} (+ {@code bias[colByte ..]}) or, when {@code acc} is not null,
+     * parked in {@code acc[32r ..]}: static and straight from registers, like {@link #bf16Row}.
+     */
+    static void bf16Rows(MemorySegment ws, long base, int k, int rows, float[] xq, float[] x, MemorySegment out,
+                         long[] outRow, long colByte, MemorySegment bias, float[] acc) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-        float[] x = this.x, xq = this.xq;
-        MemorySegment ws = this.ws;
         int q = k / 4;
-        long b0 = w.offset(p, 0), b1 = w.offset(p, q), b2 = w.offset(p, 2 * q), b3 = w.offset(p, 3 * q);
+        long b0 = base, b1 = base + 64L * q, b2 = base + 128L * q, b3 = base + 192L * q;
         for (int c = 0; c < q; c++) {
             long o = 64L * c;
             int xi = 16 * c;
@@ -276,7 +292,7 @@ final class Gemv {
         // missing rows repeat the last real one (see interleave): harmless work, and the loop stays branch-free
         int r1 = Math.min(1, rows - 1) * k, r2 = Math.min(2, rows - 1) * k, r3 = Math.min(3, rows - 1) * k;
         for (int c = 4 * q; c < k; c++) { // the columns past the last whole quarter
-            IntVector v = IntVector.fromMemorySegment(I, ws, w.offset(p, c), LE);
+            IntVector v = IntVector.fromMemorySegment(I, ws, b0 + 64L * c, LE);
             FloatVector lo = Bf16Lanes.low(v), hi = Bf16Lanes.high(v);
             a0 = lo.fma(FloatVector.broadcast(F, x[c]), a0);
             a1 = hi.fma(FloatVector.broadcast(F, x[c]), a1);
@@ -287,16 +303,34 @@ final class Gemv {
             a6 = lo.fma(FloatVector.broadcast(F, x[r3 + c]), a6);
             a7 = hi.fma(FloatVector.broadcast(F, x[r3 + c]), a7);
         }
-        float[] acc = this.acc[worker];
-        a0.intoArray(acc, 0);
-        a1.intoArray(acc, 16);
-        a2.intoArray(acc, 32);
-        a3.intoArray(acc, 48);
-        a4.intoArray(acc, 64);
-        a5.intoArray(acc, 80);
-        a6.intoArray(acc, 96);
-        a7.intoArray(acc, 112);
-        for (int r = 0; r < rows; r++) store(r, p, acc);
+        if (acc != null) {
+            a0.intoArray(acc, 0);
+            a1.intoArray(acc, 16);
+            a2.intoArray(acc, 32);
+            a3.intoArray(acc, 48);
+            a4.intoArray(acc, 64);
+            a5.intoArray(acc, 80);
+            a6.intoArray(acc, 96);
+            a7.intoArray(acc, 112);
+            return;
+        }
+        FloatVector biasLo = FloatVector.zero(F), biasHi = biasLo;
+        if (bias != null) {
+            biasLo = FloatVector.fromMemorySegment(F, bias, colByte, LE);
+            biasHi = FloatVector.fromMemorySegment(F, bias, colByte + 64, LE);
+        }
+        a0.add(biasLo).intoMemorySegment(out, outRow[0] + colByte, LE);
+        a1.add(biasHi).intoMemorySegment(out, outRow[0] + colByte + 64, LE);
+        a2.add(biasLo).intoMemorySegment(out, outRow[1] + colByte, LE);
+        a3.add(biasHi).intoMemorySegment(out, outRow[1] + colByte + 64, LE);
+        if (rows > 2) {
+            a4.add(biasLo).intoMemorySegment(out, outRow[2] + colByte, LE);
+            a5.add(biasHi).intoMemorySegment(out, outRow[2] + colByte + 64, LE);
+        }
+        if (rows > 3) {
+            a6.add(biasLo).intoMemorySegment(out, outRow[3] + colByte, LE);
+            a7.add(biasHi).intoMemorySegment(out, outRow[3] + colByte + 64, LE);
+        }
     }
 
     /** f32 panels (f32 and f16 checkpoints): two plain loads per column, up to four rows. */
