@@ -20,8 +20,8 @@ import jdk.incubator.vector.VectorSpecies;
  * static method over the LM head's panels (Qwen2.5-0.5B, 151936 x 896 bf16), two plain threads
  * with a contiguous half each, paired against {@link BandwidthProbe#sum} over the same halves of a
  * buffer of the same size. A second variant claims each panel with a compare-and-set, as
- * {@code StreamRanges} does: a locked instruction waits for every load in flight, and the streams
- * restart at each panel. The loop is a copy of {@code Gemv.bf16Row} on purpose: the point is the
+ * {@code StreamRanges} did until it took guided claims: a locked instruction waits for every load
+ * in flight, and the streams restart at each panel. The loop is a copy of {@code Gemv.bf16Row} on purpose: the point is the
  * same loop without Gemv's fields, worker pool and claims. Run:
  * {@code java ... io.jsgl.backend.avx512.GemvCeiling [pairs]}.
  */
