@@ -21,9 +21,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The memory bandwidth probe, run the way the kernels run (same worker pool, all cores, huge
- * pages, one contiguous part per thread): {@link io.jsgl.cpu.kernels.BandwidthProbe#read}. {@code bytes}: 1 GiB for DRAM, and the sizes of the bf16
- * GEMV weights (896x4864 and the 151936x896 LM head), so a weight that fits the last-level cache
- * is compared with the same level of the hierarchy.
+ * pages, one contiguous part per thread): {@link io.jsgl.cpu.kernels.BandwidthProbe#read}.
+ * {@code bytes}: 1 GiB for DRAM, and the sizes of the bf16 GEMV weights (896x4864 and the
+ * 151936x896 LM head), so a weight that fits the last-level cache is compared with the same level
+ * of the hierarchy.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -46,6 +47,7 @@ public class BandwidthBench {
         arena = Arena.ofShared();
         data = io.jsgl.cpu.kernels.HugePages.allocate(arena, bytes & ~255L);
         data.fill((byte) 1);
+        io.jsgl.cpu.kernels.BandwidthProbe.warmUp();
     }
 
     @TearDown(Level.Trial)

@@ -52,6 +52,7 @@ public final class GemvShapes {
         try (WorkerPool pool = new WorkerPool(backend.threads()); Arena arena = Arena.ofShared()) {
             MemorySegment probe = HugePages.allocate(arena, FOOTPRINT);
             probe.fill((byte) 0x3f);
+            BandwidthProbe.warmUp();
             System.out.println("threads " + pool.threads() + ", " + pairs + " pairs per shape");
             for (String shape : shapes) {
                 if (shape.startsWith("step:")) step(pool, backend, probe, shape, pairs);

@@ -31,6 +31,7 @@ public final class PairedRatios {
         int pairs = args.length > 0 ? Integer.parseInt(args[0]) : 40;
         Backend backend = BenchSupport.backend();
         WorkerPool pool = new WorkerPool(backend.threads());
+        io.jsgl.cpu.kernels.BandwidthProbe.warmUp();
         System.out.println("threads " + backend.threads() + ", " + pairs + " window pairs each");
         String[] shapes = args.length > 1 ? Arrays.copyOfRange(args, 1, args.length)
                 : new String[] {"1x4864x896", "1x896x4864", "1x896x151936", "512x896x4864", "512x4864x896"};

@@ -157,7 +157,7 @@ final class Gemv {
      * the probe against 0.96-0.97 on the LM head), by an amount that moved with the heap layout.
      */
     static void bf16Row(MemorySegment ws, long base, int k, float[] xq, float[] x, MemorySegment out, long o,
-                                MemorySegment bias, long biasByte, float[] acc) {
+                        MemorySegment bias, long biasByte, float[] acc) {
         FloatVector lo0 = FloatVector.zero(F), lo1 = lo0, lo2 = lo0, lo3 = lo0;
         FloatVector hi0 = lo0, hi1 = lo0, hi2 = lo0, hi3 = lo0;
         int q = k / 4;
