@@ -15,7 +15,6 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -206,13 +205,9 @@ public final class GemvShapes {
         });
     }
 
-    /** bf16 values in [-1, 1): their products are never subnormal, which would slow the FMAs. */
     private static PackedWeight randomWeight(String name, int k, int n) {
         PackedWeight w = new PackedWeight(name, DType.BF16, WeightUse.LINEAR, n, k, PackedWeight.Storage.BF16);
-        Random rnd = new Random(42);
-        for (long i = 0; i < w.data.byteSize() / 2; i++) {
-            w.data.set(ValueLayout.JAVA_SHORT_UNALIGNED, 2 * i, (short) (Float.floatToRawIntBits(rnd.nextFloat() * 2 - 1) >>> 16));
-        }
+        BenchSupport.randomBf16(w.data);
         return w;
     }
 
@@ -228,13 +223,10 @@ public final class GemvShapes {
         return f;
     }
 
-    /** x in the order the one-row kernel broadcasts it: {@code xq[4c + s] = x[s*q + c]}. */
+    /** x in the order the one-row kernel broadcasts it ({@link Gemv#oneRowOrder}). */
     private static float[] broadcastOrder(float[] x) {
-        int q = x.length / 4;
-        float[] xq = new float[4 * q];
-        for (int s = 0; s < 4; s++) {
-            for (int c = 0; c < q; c++) xq[4 * c + s] = x[s * q + c];
-        }
+        float[] xq = new float[x.length / 4 * 4];
+        Gemv.oneRowOrder(x, x.length, xq);
         return xq;
     }
 

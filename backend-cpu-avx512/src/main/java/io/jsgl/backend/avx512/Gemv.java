@@ -104,9 +104,7 @@ final class Gemv {
         int q = k / 4;
         if (xq.length < 16 * q) xq = new float[16 * q];
         if (rows == 1) {
-            for (int s = 0; s < 4; s++) {
-                for (int c = 0; c < q; c++) xq[4 * c + s] = x[s * q + c];
-            }
+            oneRowOrder(x, k, xq);
             return;
         }
         for (int c = 0; c < q; c++) {
@@ -115,6 +113,14 @@ final class Gemv {
                     xq[16 * c + 4 * s + r] = x[Math.min(r, rows - 1) * k + s * q + c];
                 }
             }
+        }
+    }
+
+    /** Row x of width k in the order {@link #bf16Row} broadcasts it: {@code xq[4c + s] = x[s*q + c]}, q = k / 4. */
+    static void oneRowOrder(float[] x, int k, float[] xq) {
+        int q = k / 4;
+        for (int s = 0; s < 4; s++) {
+            for (int c = 0; c < q; c++) xq[4 * c + s] = x[s * q + c];
         }
     }
 
