@@ -24,9 +24,10 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One layer of paged attention with Qwen2.5-0.5B's heads (14 query heads, 2 KV heads, head dim
- * 64) over a bf16 KV pool. {@code decode-N}: one query row over N cached tokens, reported as GB/s
- * of KV read. {@code prefill-N}: a causal N-token prefill, reported as GFLOP/s of QK and PV.
+ * One layer of paged attention over a bf16 KV pool, head dim 64, with {@code heads} query and KV
+ * heads: Qwen2.5-0.5B's 14/2 by default, Llama-3.2-1B's 32/8. {@code decode-N}: one query row over
+ * N cached tokens, reported as GB/s of KV read. {@code prefill-N}: a causal N-token prefill,
+ * reported as GFLOP/s of QK and PV.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -35,8 +36,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class AttentionBench {
-    static final int HEADS = 14;
-    static final int KV_HEADS = 2;
     static final int HEAD_DIM = 64;
 
     @Param({"decode-1024", "decode-8192", "prefill-512"})
@@ -44,6 +43,10 @@ public class AttentionBench {
 
     @Param({"BF16"})
     public DType kv;
+
+    /** Query heads / KV heads. */
+    @Param({"14/2"})
+    public String heads;
 
     private Backend backend;
     private KvCache cache;
@@ -55,23 +58,24 @@ public class AttentionBench {
         boolean decode = work.startsWith("decode");
         int n = Integer.parseInt(work.substring(work.indexOf('-') + 1));
         int rows = decode ? 1 : n;
+        int qHeads = queryHeads(heads), kvHeads = kvHeads(heads);
         backend = BenchSupport.backend();
-        cache = backend.allocateKvCache(new KvCacheSpec(1, n, KV_HEADS, HEAD_DIM, HEAD_DIM, kv));
+        cache = backend.allocateKvCache(new KvCacheSpec(1, n, kvHeads, HEAD_DIM, HEAD_DIM, kv));
         int[] slots = new int[n];
         for (int i = 0; i < n; i++) slots[i] = i;
-        Tensor q = BenchSupport.activations(backend, rows, HEADS * HEAD_DIM);
-        Tensor k = BenchSupport.activations(backend, rows, KV_HEADS * HEAD_DIM);
-        Tensor v = BenchSupport.activations(backend, rows, KV_HEADS * HEAD_DIM);
-        Tensor out = BenchSupport.activations(backend, rows, HEADS * HEAD_DIM);
-        args = new AttentionArgs(q, k, v, out, cache, 0, HEADS, KV_HEADS, HEAD_DIM, HEAD_DIM,
+        Tensor q = BenchSupport.activations(backend, rows, qHeads * HEAD_DIM);
+        Tensor k = BenchSupport.activations(backend, rows, kvHeads * HEAD_DIM);
+        Tensor v = BenchSupport.activations(backend, rows, kvHeads * HEAD_DIM);
+        Tensor out = BenchSupport.activations(backend, rows, qHeads * HEAD_DIM);
+        args = new AttentionArgs(q, k, v, out, cache, 0, qHeads, kvHeads, HEAD_DIM, HEAD_DIM,
                 (float) (1 / Math.sqrt(HEAD_DIM)), 0, 0f);
         if (decode) {
             // fill the prefix once with a prefill, then time single decode rows
-            Tensor pq = BenchSupport.activations(backend, n, HEADS * HEAD_DIM);
-            Tensor pk = BenchSupport.activations(backend, n, KV_HEADS * HEAD_DIM);
-            Tensor pv = BenchSupport.activations(backend, n, KV_HEADS * HEAD_DIM);
-            Tensor po = BenchSupport.activations(backend, n, HEADS * HEAD_DIM);
-            backend.attention(new AttentionArgs(pq, pk, pv, po, cache, 0, HEADS, KV_HEADS, HEAD_DIM, HEAD_DIM,
+            Tensor pq = BenchSupport.activations(backend, n, qHeads * HEAD_DIM);
+            Tensor pk = BenchSupport.activations(backend, n, kvHeads * HEAD_DIM);
+            Tensor pv = BenchSupport.activations(backend, n, kvHeads * HEAD_DIM);
+            Tensor po = BenchSupport.activations(backend, n, qHeads * HEAD_DIM);
+            backend.attention(new AttentionArgs(pq, pk, pv, po, cache, 0, qHeads, kvHeads, HEAD_DIM, HEAD_DIM,
                     0.125f, 0, 0f), backend.prepare(AttentionBatch.single(slots, n, n)));
         }
         batch = backend.prepare(AttentionBatch.single(slots, n, rows));
@@ -88,14 +92,22 @@ public class AttentionBench {
         backend.attention(args, batch);
     }
 
-    static double kvBytes(String work, DType kv) {
+    static double kvBytes(String work, DType kv, String heads) {
         int n = Integer.parseInt(work.substring(work.indexOf('-') + 1));
-        return (double) n * KV_HEADS * 2 * HEAD_DIM * kv.bytes();
+        return (double) n * kvHeads(heads) * 2 * HEAD_DIM * kv.bytes();
     }
 
-    static double flops(String work) {
+    static double flops(String work, String heads) {
         long n = Integer.parseInt(work.substring(work.indexOf('-') + 1));
         long pairs = n * (n + 1) / 2; // causal (query, key) pairs
-        return 2.0 * 2 * HEAD_DIM * HEADS * pairs;
+        return 2.0 * 2 * HEAD_DIM * queryHeads(heads) * pairs;
+    }
+
+    private static int queryHeads(String heads) {
+        return Integer.parseInt(heads.substring(0, heads.indexOf('/')));
+    }
+
+    private static int kvHeads(String heads) {
+        return Integer.parseInt(heads.substring(heads.indexOf('/') + 1));
     }
 }

@@ -88,8 +88,8 @@ public final class BenchMain {
         if (b.contains("AttentionBench")) {
             String work = p.getParam("work");
             return work.startsWith("decode")
-                    ? new Work(AttentionBench.kvBytes(work, DType.valueOf(p.getParam("kv"))), "GB/s")
-                    : new Work(AttentionBench.flops(work), "GFLOP/s");
+                    ? new Work(AttentionBench.kvBytes(work, DType.valueOf(p.getParam("kv")), p.getParam("heads")), "GB/s")
+                    : new Work(AttentionBench.flops(work, p.getParam("heads")), "GFLOP/s");
         }
         return new Work(1, "op/us");
     }
@@ -102,7 +102,7 @@ public final class BenchMain {
             String shape = p.getParam("shape");
             return (BenchSupport.dims(shape)[0] <= Gemv.MAX_ROWS ? "GEMV " : "GEMM ") + shape + " " + p.getParam("dtype");
         }
-        if (b.contains("AttentionBench")) return "attention " + p.getParam("work") + " " + p.getParam("kv") + " KV";
+        if (b.contains("AttentionBench")) return "attention " + p.getParam("work") + " heads " + p.getParam("heads") + " " + p.getParam("kv") + " KV";
         return b;
     }
 

@@ -41,6 +41,11 @@ final class Attention implements ParallelTask {
     private static final int TILE = 4;
     /** Queries of a work item from which its key blocks are transposed for scoring: one tile. */
     private static final int TRANSPOSE_MIN_QUERIES = TILE;
+    /**
+     * Heads of a decode row's group from which {@link DecodeGroup} takes the row. Below four its
+     * pass of eight heads would be mostly padding; at four it measured level with this class's walk.
+     */
+    private static final int DECODE_GROUP_MIN = 4;
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
@@ -289,6 +294,11 @@ final class Attention implements ParallelTask {
                 System.arraycopy(stateAcc, st * vdp, sc.acc, hh * vdp, vdp);
             }
             lo = shared;
+        }
+        if (i1 - i0 == 1 && !latent && hpi >= DECODE_GROUP_MIN && hpi <= DecodeGroup.Q && vdp % 32 == 0) {
+            sc.decode.run(cache, layer, kvHead, b.slotTable(), b.slotStart()[s], lo, lastPos + 1, sc.q, hpi, hdp, vdp,
+                    scale, cap, sc.m, sc.l, sc.acc);
+            lo = lastPos + 1;
         }
         for (int j0 = lo; j0 <= lastPos; j0 += KB) {
             int jn = Math.min(KB, lastPos + 1 - j0);
@@ -619,6 +629,7 @@ final class Attention implements ParallelTask {
         float[] v = new float[0];
         float[] kT = new float[0];
         final float[] s = new float[TILE * KB];
+        final DecodeGroup decode = new DecodeGroup();
 
         void ensure(int queries, int hdp, int vdp) {
             if (q.length < queries * hdp) q = new float[queries * hdp];

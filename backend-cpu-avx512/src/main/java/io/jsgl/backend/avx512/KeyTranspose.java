@@ -34,11 +34,27 @@ final class KeyTranspose {
     private KeyTranspose() {}
 
     /**
-     * Channels {@code [16t, 16t + 16)} of sixteen f32 key rows of {@code k} ({@code rowStride}
+     * Keys {@code [first, first + n)} of a block, {@code n <= 32}, transposed as they lie in the
+     * pool into {@code out[r * 32 + j]}: f32 channels, or raw bf16 pairs (row {@code 16g + i} holding
+     * channels {@code 32g + i} and {@code 32g + 16 + i}), which the caller widens as it reads them:
+     * a 16 x 16 transpose then moves 32 channels, half the permutes of widening first. Returns the
+     * rows: hdp, or hdp / 2 for pairs. {@code rows} is scratch of {@code 32 hdp} floats.
+     */
+    static int transpose(KvBlock b, int first, int n, int hdp, float[] rows, float[] out) {
+        int rowFloats = b.stageKeys(first, n, hdp, rows);
+        for (int h = 0; 16 * h < n; h++) {
+            for (int t = 0; t < rowFloats / 16; t++) tile(rows, rowFloats, 16 * h, n - 1, t, out, 32, 16 * h);
+        }
+        return rowFloats;
+    }
+
+    /**
+     * Lanes {@code [16t, 16t + 16)} of sixteen key rows of {@code k} ({@code rowStride}
      * floats apart; row {@code i} is key {@code min(first + i, last)}, since past a block's last key
      * a real row serves: its scores are masked later) stored as {@code kT[(16t + i) * stride + at ..]}.
-     * The rows come widened already: widening them here too made the method so large that C2 stopped
-     * inlining the Vector API's conversions, which then ran as Java code.
+     * A lane is an f32 channel or a raw pair of bf16 channels: the permutes move bits. Widening here
+     * too made the method so large that C2 stopped inlining the Vector API's conversions, which then
+     * ran as Java code.
      */
     static void tile(float[] k, int rowStride, int first, int last, int t, float[] kT, int stride, int at) {
         int c = 16 * t;

@@ -98,6 +98,50 @@ class AttentionTest {
         }
     }
 
+    static Stream<Arguments> longDecodeCases() {
+        return Stream.of(
+                new Case(DType.BF16, 14, 2, 64, 64, 0.125f, 0, 0f),         // group 7 in a pass of 8, raw bf16 pairs
+                new Case(DType.F32, 8, 2, 64, 64, 0.125f, 0, 0f),           // group 4, f32 rows
+                new Case(DType.F16, 16, 2, 64, 64, 0.125f, 0, 0f),          // group 8, f16 widened per chunk
+                new Case(DType.BF16, 8, 2, 64, 96, 0.125f, 300, 30f),       // window and cap across chunks, 96 value channels
+                new Case(DType.BF16, 24, 2, 64, 64, 0.125f, 0, 0f)          // group 12: more heads than one pass takes
+        ).map(Arguments::of);
+    }
+
+    /**
+     * Decode rows over contexts of several of {@link DecodeGroup}'s chunks of keys, the last one
+     * partial, on slots scattered over the pool; the rows' keys come from a prefill and an extend.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("longDecodeCases")
+    void decodeRowsOverLongContextsMatchReference(Case c) {
+        try (Harness h = new Harness(70 + c.hashCode())) {
+            int slots = 720;
+            var spec = new KvCacheSpec(1, slots, c.kvHeads(), c.headDim(), c.vHeadDim(), c.kv());
+            KvCache refCache = h.ref.allocateKvCache(spec);
+            KvCache fastCache = h.fast.allocateKvCache(spec);
+            List<Integer> perm = new ArrayList<>();
+            for (int i = 0; i < slots; i++) perm.add(i);
+            Collections.shuffle(perm, h.rnd);
+            int[][] seqSlots = {
+                perm.subList(0, 610).stream().mapToInt(Integer::intValue).toArray(),
+                perm.subList(610, 720).stream().mapToInt(Integer::intValue).toArray(),
+            };
+            double tol = c.kv() == DType.F32 || c.exactKv() ? F32_TOL : BF16_KV_TOL;
+            int[][][] steps = {
+                {{0, 300, 300}, {1, 100, 100}},
+                {{0, 300, 600}},
+                {{0, 1, 601}, {1, 1, 101}},
+                {{1, 1, 102}, {0, 1, 602}},
+            };
+            for (int st = 0; st < steps.length; st++) {
+                runStep(h, c, refCache, fastCache, 0, steps[st], seqSlots, tol, "step " + st);
+            }
+            refCache.close();
+            fastCache.close();
+        }
+    }
+
     static Stream<Arguments> sharedPrefixCases() {
         return Stream.of(
                 new Case(DType.F32, 8, 2, 64, 64, 0.125f, 0, 0f),          // GQA 4: 16 shared queries, transposed pass
