@@ -69,26 +69,34 @@ class AttentionTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void raggedStepsMatchReference(Case c) {
-        try (Harness h = new Harness(20 + c.hashCode())) {
-            int slots = 128;
-            var spec = new KvCacheSpec(2, slots, c.kvHeads(), c.headDim(), c.vHeadDim(), c.kv());
+        // {sequence, qLen, kvLen} per sequence of each step
+        int[][][] steps = {
+            {{0, 20, 20}, {1, 5, 5}},
+            {{0, 1, 21}, {1, 7, 12}, {2, 40, 40}},
+            {{0, 1, 22}, {1, 1, 13}, {2, 1, 41}},
+        };
+        runSteps(20 + c.hashCode(), c, 2, 128, new int[] {42, 42, 42}, steps);
+    }
+
+    /**
+     * Runs {@code steps} on every layer of a pool of {@code slots} slots, each sequence on its own
+     * slots ({@code seqLengths[s]} of them) drawn from one shuffled order, so no sequence's keys are
+     * contiguous.
+     */
+    private static void runSteps(long seed, Case c, int layers, int slots, int[] seqLengths, int[][][] steps) {
+        try (Harness h = new Harness(seed)) {
+            var spec = new KvCacheSpec(layers, slots, c.kvHeads(), c.headDim(), c.vHeadDim(), c.kv());
             KvCache refCache = h.ref.allocateKvCache(spec);
             KvCache fastCache = h.fast.allocateKvCache(spec);
             List<Integer> perm = new ArrayList<>();
             for (int i = 0; i < slots; i++) perm.add(i);
             Collections.shuffle(perm, h.rnd);
-            int[][] seqSlots = new int[3][];
-            for (int s = 0; s < 3; s++) {
-                seqSlots[s] = perm.subList(s * 42, s * 42 + 42).stream().mapToInt(Integer::intValue).toArray();
+            int[][] seqSlots = new int[seqLengths.length][];
+            for (int s = 0, at = 0; s < seqLengths.length; at += seqLengths[s++]) {
+                seqSlots[s] = perm.subList(at, at + seqLengths[s]).stream().mapToInt(Integer::intValue).toArray();
             }
             double tol = c.kv() == DType.F32 || c.exactKv() ? F32_TOL : BF16_KV_TOL;
-            // {sequence, qLen, kvLen} per sequence of each step
-            int[][][] steps = {
-                {{0, 20, 20}, {1, 5, 5}},
-                {{0, 1, 21}, {1, 7, 12}, {2, 40, 40}},
-                {{0, 1, 22}, {1, 1, 13}, {2, 1, 41}},
-            };
-            for (int layer = 0; layer < 2; layer++) {
+            for (int layer = 0; layer < layers; layer++) {
                 for (int st = 0; st < steps.length; st++) {
                     runStep(h, c, refCache, fastCache, layer, steps[st], seqSlots, tol, "layer " + layer + " step " + st);
                 }
@@ -115,31 +123,13 @@ class AttentionTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("longDecodeCases")
     void decodeRowsOverLongContextsMatchReference(Case c) {
-        try (Harness h = new Harness(70 + c.hashCode())) {
-            int slots = 720;
-            var spec = new KvCacheSpec(1, slots, c.kvHeads(), c.headDim(), c.vHeadDim(), c.kv());
-            KvCache refCache = h.ref.allocateKvCache(spec);
-            KvCache fastCache = h.fast.allocateKvCache(spec);
-            List<Integer> perm = new ArrayList<>();
-            for (int i = 0; i < slots; i++) perm.add(i);
-            Collections.shuffle(perm, h.rnd);
-            int[][] seqSlots = {
-                perm.subList(0, 610).stream().mapToInt(Integer::intValue).toArray(),
-                perm.subList(610, 720).stream().mapToInt(Integer::intValue).toArray(),
-            };
-            double tol = c.kv() == DType.F32 || c.exactKv() ? F32_TOL : BF16_KV_TOL;
-            int[][][] steps = {
-                {{0, 300, 300}, {1, 100, 100}},
-                {{0, 300, 600}},
-                {{0, 1, 601}, {1, 1, 101}},
-                {{1, 1, 102}, {0, 1, 602}},
-            };
-            for (int st = 0; st < steps.length; st++) {
-                runStep(h, c, refCache, fastCache, 0, steps[st], seqSlots, tol, "step " + st);
-            }
-            refCache.close();
-            fastCache.close();
-        }
+        int[][][] steps = {
+            {{0, 300, 300}, {1, 100, 100}},
+            {{0, 300, 600}},
+            {{0, 1, 601}, {1, 1, 101}},
+            {{1, 1, 102}, {0, 1, 602}},
+        };
+        runSteps(70 + c.hashCode(), c, 1, 720, new int[] {610, 110}, steps);
     }
 
     static Stream<Arguments> sharedPrefixCases() {
