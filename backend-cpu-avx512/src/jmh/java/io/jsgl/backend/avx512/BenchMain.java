@@ -102,7 +102,10 @@ public final class BenchMain {
             String shape = p.getParam("shape");
             return (BenchSupport.dims(shape)[0] <= Gemv.MAX_ROWS ? "GEMV " : "GEMM ") + shape + " " + p.getParam("dtype");
         }
-        if (b.contains("AttentionBench")) return "attention " + p.getParam("work") + " heads " + p.getParam("heads") + " " + p.getParam("kv") + " KV";
+        if (b.contains("AttentionBench")) {
+            return "attention " + p.getParam("work") + " heads " + p.getParam("heads") + " " + p.getParam("kv") + " KV"
+                    + ("1".equals(p.getParam("layers")) ? "" : " x" + p.getParam("layers") + " layers");
+        }
         return b;
     }
 

@@ -45,12 +45,16 @@ final class DecodeGroup {
     private float[] qT = new float[0];
     private float[] kRows = new float[0];
     private float[] kT = new float[0];
-    /** Scores, then probabilities: {@code p[h C + j]}. */
+    /**
+     * Scores, then probabilities: {@code p[h C + j]}. The score loop writes every head's row, the
+     * padding heads' as zero (their queries are zero), before anything reads it.
+     */
     private final float[] p = new float[Q * C];
-    /** Accumulated values: {@code acc[h vdp + c]}. */
+    /**
+     * Accumulated values, {@code acc[h vdp + c]}: all Q rows, since the value loop runs the padding
+     * heads too (with zero probabilities), where the caller holds rows for its real heads only.
+     */
     private float[] acc = new float[0];
-    private final float[] m = new float[Q];
-    private final float[] l = new float[Q];
 
     /**
      * Folds keys {@code [from, to)} (slots {@code slotTable[slotBase + j]}) into the softmax state
@@ -69,7 +73,6 @@ final class DecodeGroup {
         if (acc.length < Q * vdp) acc = new float[Q * vdp];
         Arrays.fill(qT, 0f);
         Arrays.fill(acc, 0, Q * vdp, 0f);
-        Arrays.fill(p, 0f); // padding heads keep zero probabilities
         boolean pairs = cache.dtype == DType.BF16;
         for (int h = 0; h < heads; h++) {
             for (int i = 0; i < hdp / 2; i++) {
@@ -78,8 +81,6 @@ final class DecodeGroup {
                 qT[2 * Q * i + Q + h] = q[h * hdp + hi] * scale;
             }
             System.arraycopy(accIn, h * vdp, acc, h * vdp, vdp);
-            m[h] = mIn[h];
-            l[h] = lIn[h];
         }
         for (int c0 = from; c0 < to; c0 += C) {
             int n = Math.min(C, to - c0);
@@ -89,14 +90,10 @@ final class DecodeGroup {
                 boolean raw = KeyTranspose.transpose(block, j0, jn, hdp, kRows, kT) < hdp;
                 score(hdp / 2, raw, j0);
             }
-            for (int h = 0; h < heads; h++) softmax(h, n, cap, vdp);
+            for (int h = 0; h < heads; h++) softmax(h, n, cap, vdp, mIn, lIn);
             for (int c = 0; c < vdp; c += 32) values(n, c, vdp);
         }
-        for (int h = 0; h < heads; h++) {
-            System.arraycopy(acc, h * vdp, accIn, h * vdp, vdp);
-            mIn[h] = m[h];
-            lIn[h] = l[h];
-        }
+        for (int h = 0; h < heads; h++) System.arraycopy(acc, h * vdp, accIn, h * vdp, vdp);
     }
 
     /**
@@ -176,10 +173,10 @@ final class DecodeGroup {
 
     /**
      * Head h's scores of the chunk's n keys into unnormalized probabilities against the new running
-     * max, with the head's denominator and accumulated values shrunk by {@code exp(m_old - m_new)}.
-     * Lanes past n become zero, so the value loop may read whole vectors.
+     * max {@code m[h]}, with the head's denominator {@code l[h]} and accumulated values shrunk by
+     * {@code exp(m_old - m_new)}. Lanes past n become zero, so the value loop may read whole vectors.
      */
-    private void softmax(int h, int n, float cap, int vdp) {
+    private void softmax(int h, int n, float cap, int vdp, float[] m, float[] l) {
         float[] p = this.p;
         int at = h * C;
         FloatVector top = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
