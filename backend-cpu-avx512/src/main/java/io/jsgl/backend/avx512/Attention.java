@@ -43,7 +43,7 @@ final class Attention implements ParallelTask {
     private static final int TRANSPOSE_MIN_QUERIES = TILE;
     /**
      * Heads of a decode row's group from which {@link DecodeGroup} takes the row. Below four its
-     * pass of eight heads would be mostly padding; at four it measured level with this class's walk.
+     * passes would be mostly padding; at four, with loops of its own, it beats this class's walk.
      */
     private static final int DECODE_GROUP_MIN = 4;
 

@@ -109,7 +109,9 @@ class AttentionTest {
     static Stream<Arguments> longDecodeCases() {
         return Stream.of(
                 new Case(DType.BF16, 14, 2, 64, 64, 0.125f, 0, 0f),         // group 7 in a pass of 8, raw bf16 pairs
-                new Case(DType.F32, 8, 2, 64, 64, 0.125f, 0, 0f),           // group 4, f32 rows
+                new Case(DType.F32, 8, 2, 64, 64, 0.125f, 0, 0f),           // group 4 (its own loops), f32 rows
+                new Case(DType.BF16, 32, 8, 64, 64, 0.125f, 0, 0f),         // group 4 (Llama-3.2-1B), raw bf16 pairs
+                new Case(DType.F16, 8, 2, 64, 128, 0.125f, 200, 25f),       // group 4, two passes of 64 value channels, window and cap
                 new Case(DType.F16, 16, 2, 64, 64, 0.125f, 0, 0f),          // group 8, f16 widened per chunk
                 new Case(DType.BF16, 8, 2, 64, 96, 0.125f, 300, 30f),       // window and cap across chunks, 96 value channels
                 new Case(DType.BF16, 24, 2, 64, 64, 0.125f, 0, 0f)          // group 12: more heads than one pass takes
