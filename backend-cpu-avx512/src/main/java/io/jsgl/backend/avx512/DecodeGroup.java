@@ -24,8 +24,8 @@ import jdk.incubator.vector.VectorSpecies;
  * </ol>
  * The keys are transposed as they lie in the pool: a bf16 row as raw pairs of channels, widened
  * in the score loop, so that each 16 x 16 transpose moves 32 channels. A group of four (Llama's
- * 32 query heads over 8 KV heads) has loops of its own, eight accumulators in the score loop and
- * 64 channels per value pass, instead of eight heads with four zero queries: 99 against 136 us at
+ * 32 query heads over 8 KV heads) scores only its four heads and takes 64 value channels per
+ * pass, instead of running as eight heads with four zero queries: 99 against 136 us at
  * 1024 tokens and 739 against 1075 at 8192 (AttentionBench, heads 32/8, 2 threads).
  *
  * <p>{@link Attention}'s walk per block of 32 keys, four heads folded together and the other three
@@ -77,8 +77,9 @@ final class DecodeGroup {
         Arrays.fill(qT, 0f);
         Arrays.fill(acc, 0, Q * vdp, 0f);
         boolean pairs = cache.dtype == DType.BF16;
-        // Groups of four (Llama's 32 query heads over 8 KV heads) run their own loops rather than
-        // eight with four zero queries, which would double the FMAs of the score and value loops.
+        // Groups of four (Llama's 32 query heads over 8 KV heads) skip the score loop's other four
+        // heads and run their own value loop, rather than eight heads with four zero queries, which
+        // would double the FMAs of both loops.
         boolean four = heads <= Q / 2 && vdp % 64 == 0;
         for (int h = 0; h < heads; h++) {
             for (int i = 0; i < hdp / 2; i++) {
@@ -94,8 +95,7 @@ final class DecodeGroup {
             for (int j0 = 0; j0 < n; j0 += 32) {
                 int jn = Math.min(32, n - j0);
                 boolean raw = KeyTranspose.transpose(block, j0, jn, hdp, kRows, kT) < hdp;
-                if (four) score4(hdp / 2, raw, j0);
-                else score(hdp / 2, raw, j0);
+                score(hdp / 2, raw, j0, four);
             }
             for (int h = 0; h < heads; h++) softmax(h, n, cap, vdp, mIn, lIn);
             if (four) for (int c = 0; c < vdp; c += 64) values4(n, c, vdp);
@@ -108,9 +108,10 @@ final class DecodeGroup {
      * Scores of the 32 keys transposed into kT, for all Q heads, stored at {@code p[h C + j0 ..]}.
      * A step takes two channels: two f32 rows of kT, or one row of raw bf16 pairs, whose low and
      * high halves are widened here rather than stored widened first. The same shift-and-mask serves
-     * both, a no-op for f32, so that one loop covers both layouts.
+     * both, a no-op for f32, so that one loop covers both layouts. With {@code four}, only heads 0-3
+     * (eight accumulators); the flag is loop-invariant, and measured level with a separate loop.
      */
-    private void score(int steps, boolean raw, int j0) {
+    private void score(int steps, boolean raw, int j0, boolean four) {
         float[] qT = this.qT, kT = this.kT;
         int step = raw ? 32 : 64, second = raw ? 0 : 32;
         int shiftA = raw ? 16 : 0, maskB = raw ? 0xffff0000 : -1;
@@ -143,6 +144,7 @@ final class DecodeGroup {
             y = FloatVector.broadcast(F, qT[qo + Q + 3]);
             s30 = k2.fma(y, k0.fma(x, s30));
             s31 = k3.fma(y, k1.fma(x, s31));
+            if (four) continue;
             x = FloatVector.broadcast(F, qT[qo + 4]);
             y = FloatVector.broadcast(F, qT[qo + Q + 4]);
             s40 = k2.fma(y, k0.fma(x, s40));
@@ -169,6 +171,7 @@ final class DecodeGroup {
         s21.intoArray(p, 2 * C + j0 + 16);
         s30.intoArray(p, 3 * C + j0);
         s31.intoArray(p, 3 * C + j0 + 16);
+        if (four) return;
         s40.intoArray(p, 4 * C + j0);
         s41.intoArray(p, 4 * C + j0 + 16);
         s50.intoArray(p, 5 * C + j0);
@@ -274,51 +277,6 @@ final class DecodeGroup {
         a61.intoArray(acc, 6 * vdp + c + 16);
         a70.intoArray(acc, 7 * vdp + c);
         a71.intoArray(acc, 7 * vdp + c + 16);
-    }
-
-    /** {@link #score} for the first four heads: eight accumulators, half the FMAs of eight heads. */
-    private void score4(int steps, boolean raw, int j0) {
-        float[] qT = this.qT, kT = this.kT;
-        int step = raw ? 32 : 64, second = raw ? 0 : 32;
-        int shiftA = raw ? 16 : 0, maskB = raw ? 0xffff0000 : -1;
-        FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
-        for (int i = 0; i < steps; i++) {
-            int ra = step * i, rb = ra + second;
-            IntVector a0 = FloatVector.fromArray(F, kT, ra).reinterpretAsInts();
-            IntVector a1 = FloatVector.fromArray(F, kT, ra + 16).reinterpretAsInts();
-            IntVector b0 = FloatVector.fromArray(F, kT, rb).reinterpretAsInts();
-            IntVector b1 = FloatVector.fromArray(F, kT, rb + 16).reinterpretAsInts();
-            FloatVector k0 = a0.lanewise(VectorOperators.LSHL, shiftA).reinterpretAsFloats();
-            FloatVector k1 = a1.lanewise(VectorOperators.LSHL, shiftA).reinterpretAsFloats();
-            FloatVector k2 = b0.and(maskB).reinterpretAsFloats();
-            FloatVector k3 = b1.and(maskB).reinterpretAsFloats();
-            int qo = 2 * Q * i;
-            FloatVector x = FloatVector.broadcast(F, qT[qo]);
-            FloatVector y = FloatVector.broadcast(F, qT[qo + Q]);
-            s00 = k2.fma(y, k0.fma(x, s00));
-            s01 = k3.fma(y, k1.fma(x, s01));
-            x = FloatVector.broadcast(F, qT[qo + 1]);
-            y = FloatVector.broadcast(F, qT[qo + Q + 1]);
-            s10 = k2.fma(y, k0.fma(x, s10));
-            s11 = k3.fma(y, k1.fma(x, s11));
-            x = FloatVector.broadcast(F, qT[qo + 2]);
-            y = FloatVector.broadcast(F, qT[qo + Q + 2]);
-            s20 = k2.fma(y, k0.fma(x, s20));
-            s21 = k3.fma(y, k1.fma(x, s21));
-            x = FloatVector.broadcast(F, qT[qo + 3]);
-            y = FloatVector.broadcast(F, qT[qo + Q + 3]);
-            s30 = k2.fma(y, k0.fma(x, s30));
-            s31 = k3.fma(y, k1.fma(x, s31));
-        }
-        float[] p = this.p;
-        s00.intoArray(p, j0);
-        s01.intoArray(p, j0 + 16);
-        s10.intoArray(p, C + j0);
-        s11.intoArray(p, C + j0 + 16);
-        s20.intoArray(p, 2 * C + j0);
-        s21.intoArray(p, 2 * C + j0 + 16);
-        s30.intoArray(p, 3 * C + j0);
-        s31.intoArray(p, 3 * C + j0 + 16);
     }
 
     /** {@link #values} for the first four heads, over 64 channels: again 16 accumulators. */
