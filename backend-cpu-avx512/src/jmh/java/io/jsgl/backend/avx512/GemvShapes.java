@@ -179,7 +179,10 @@ public final class GemvShapes {
 
     /**
      * A diagnostic: the one-row kernel's reads (four quarter streams per panel) with one integer add
-     * per line instead of the widening and the two FMAs.
+     * per line instead of the widening and the two FMAs. Not quite the kernel's order of reads: C2
+     * unrolls this small loop eight times and folds each load into its add, which puts eight
+     * consecutive lines of one stream next to each other (hsdis), where the kernel takes one line
+     * of each stream in turn.
      */
     private static int loadsOnly(MemorySegment ws, long base, int k) {
         IntVector a0 = IntVector.zero(I), a1 = a0, a2 = a0, a3 = a0;
