@@ -34,12 +34,10 @@ public final class GemmFromDram {
         Backend backend = BenchSupport.backend();
         try (WorkerPool pool = new WorkerPool(backend.threads())) {
             float[] sink = new float[16 * pool.threads()];
-            Runnable peak = () -> pool.run(pool.threads(),
-                    (chunk, worker) -> sink[16 * worker] += FmaPeakBench.fmaLoop(PairedRatios.FMA_ITERATIONS, sink[16 * worker]));
-            double peakFlops = (double) pool.threads() * PairedRatios.FMA_ITERATIONS * 16 * 16 * 2;
+            Runnable peak = () -> PairedRatios.fma(pool, sink);
             for (int i = 0; i < 2000; i++) peak.run(); // compiled before the first window
             System.out.println("threads " + pool.threads() + ", " + pairs + " window pairs each");
-            for (String shape : shapes) one(backend, shape, pairs, peak, peakFlops);
+            for (String shape : shapes) one(backend, shape, pairs, peak, PairedRatios.fmaFlops(pool));
             if (Float.isNaN(sink[0])) System.out.println("NaN");
         } finally {
             backend.close();
@@ -60,22 +58,11 @@ public final class GemmFromDram {
         for (int i = 0; i < 2 * copies; i++) backend.linear(calls.get(i % copies), d[0]); // compiled, every copy touched
         double flops = 2.0 * d[0] * d[1] * d[2];
         double[] rate = new double[pairs], ratio = new double[pairs];
-        int next = 0;
+        int[] next = {0};
+        Runnable rotation = () -> backend.linear(calls.get(next[0]++ % copies), d[0]);
         for (int p = 0; p < pairs; p++) {
-            long t0 = System.nanoTime();
-            int n = 0;
-            do {
-                backend.linear(calls.get(next++ % copies), d[0]);
-                n++;
-            } while (System.nanoTime() - t0 < 100_000_000L);
-            rate[p] = flops * n / (System.nanoTime() - t0);
-            long t1 = System.nanoTime();
-            int m = 0;
-            do {
-                peak.run();
-                m++;
-            } while (System.nanoTime() - t1 < 50_000_000L);
-            ratio[p] = rate[p] / (peakFlops * m / (System.nanoTime() - t1));
+            rate[p] = flops / PairedRatios.window(rotation, 100_000_000L);
+            ratio[p] = rate[p] / (peakFlops / PairedRatios.window(peak, 50_000_000L));
         }
         Arrays.sort(rate);
         Arrays.sort(ratio);

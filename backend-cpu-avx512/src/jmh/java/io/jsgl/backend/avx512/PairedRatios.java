@@ -55,7 +55,7 @@ public final class PairedRatios {
 
             Runnable kernel = () -> backend.linear(la, d[0]);
             Runnable ceiling = gemv ? () -> sum(pool, probe, sink) : () -> fma(pool, sink);
-            double ceilingWork = gemv ? probeBytes : (double) pool.threads() * FMA_ITERATIONS * 16 * 16 * 2;
+            double ceilingWork = gemv ? probeBytes : fmaFlops(pool);
             for (int i = 0; i < 3; i++) { // warm up both
                 window(kernel, 200_000_000L);
                 window(ceiling, 200_000_000L);
@@ -80,7 +80,7 @@ public final class PairedRatios {
     static final int FMA_ITERATIONS = 1 << 16;
 
     /** Runs r for about {@code nanos}, returning nanoseconds per run. */
-    private static double window(Runnable r, long nanos) {
+    static double window(Runnable r, long nanos) {
         long t0 = System.nanoTime();
         int n = 0;
         long t;
@@ -96,7 +96,13 @@ public final class PairedRatios {
         sink[0] += io.jsgl.cpu.kernels.BandwidthProbe.read(pool, d);
     }
 
-    private static void fma(WorkerPool pool, float[] sink) {
+    /** The flops of one {@link #fma} call. */
+    static double fmaFlops(WorkerPool pool) {
+        return (double) pool.threads() * FMA_ITERATIONS * 16 * 16 * 2;
+    }
+
+    /** One FMA-peak pass on every thread of the pool; {@code sink} holds 16 floats per thread. */
+    static void fma(WorkerPool pool, float[] sink) {
         pool.run(pool.threads(), (chunk, worker) -> sink[worker * 16] += FmaPeakBench.fmaLoop(FMA_ITERATIONS, sink[worker * 16]));
     }
 
