@@ -29,10 +29,8 @@ fi
 TD=${JSGL_TESTDATA:-testdata}   # where testdata/ is while it is moved out of the tree
 S="$B/stage"
 rm -rf "$S" && mkdir -p "$S/lib" "$S/home/testdata/tokenizers" "$S/home/testdata/models"
-cp server/target/jsgl-server-*.jar "$S/lib/"
-for j in server/target/lib/*.jar; do
-  case "$(basename "$j")" in dnnl-*|tokenizers-*|archunit-*) ;; *) cp "$j" "$S/lib/";; esac
-done
+source bench/device/stage-jars.sh
+stage_cli_jars "$S/lib"
 # the cpu-amx jar as just built (`./mvnw -o install -pl backend-cpu-amx -am -DskipTests`), and its test
 # classes for GemmBench / KernelBench (`jbench` in run-amx.sh)
 cp backend-cpu-amx/target/jsgl-backend-cpu-amx-*.jar "$S/lib/"

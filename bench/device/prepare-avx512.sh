@@ -21,10 +21,8 @@ fi
 TD=${JSGL_TESTDATA:-testdata}
 S="$B/stage"
 rm -rf "$S" && mkdir -p "$S/lib" "$S/home/testdata/tokenizers" "$S/ref"
-cp server/target/jsgl-server-*.jar "$S/lib/"
-for j in server/target/lib/*.jar; do
-  case "$(basename "$j")" in dnnl-*|tokenizers-*|archunit-*) ;; *) cp "$j" "$S/lib/";; esac
-done
+source bench/device/stage-jars.sh
+stage_cli_jars "$S/lib"
 M2="$HOME/.m2/repository"
 cp "$M2"/org/openjdk/jmh/jmh-core/1.37/jmh-core-1.37.jar "$S/lib/"   # the bench classes' annotations
 cp -r backend-cpu-avx512/target/test-classes "$S/tc"
