@@ -21,7 +21,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The one-row decode GEMV read from DRAM as in the engine, against {@link BandwidthProbe#read}
  * over as many bytes, in alternating pairs. Beside {@link Gemv} it runs Gemv's own panel kernel on
- * a static split (each thread one contiguous half, x already in broadcast order, no claims): the
+ * a static split (each of the pool's threads one contiguous part, x already in broadcast order, no claims): the
  * gap between the two is what the claims, the x copy and the hand-off cost.
  * <ul>
  * <li>{@code KxN} (K columns, N output rows): one weight, each pass on the next of enough copies
@@ -79,12 +79,12 @@ public final class GemvShapes {
             gemv.run(x, ws.get(turn[0]++ % copies), null, y, 1);
             pool.idleWork(null); // no prefetch into the probe's passes
         };
-        Runnable halves = () -> staticHalves(pool, ws.get(turn[0]++ % copies), xs, xq, Views.f32(y));
+        Runnable split = () -> staticSplit(pool, ws.get(turn[0]++ % copies), xs, xq, Views.f32(y));
         long slice = bytes & ~255L, slices = FOOTPRINT / slice;
         float[] sink = new float[1];
         Runnable read = () -> sink[0] += BandwidthProbe.read(pool, probe.asSlice((turn[1]++ % slices) * slice, slice));
         compare(shape + String.format(" (%.1f MB x %d)", bytes / 1e6, copies), bytes, slice, pairs, Math.max(20, 2 * copies),
-                read, new String[] {"Gemv", "static halves"}, engine, halves);
+                read, new String[] {"Gemv", "static split"}, engine, split);
         if (Float.isNaN(sink[0])) System.out.println("NaN");
         ws.forEach(PackedWeight::close);
     }
@@ -119,8 +119,8 @@ public final class GemvShapes {
             xf[i] = floats(xs.get(i));
             xq[i] = broadcastOrder(xf[i]);
         }
-        Runnable halves = () -> {
-            for (int i = 0; i < ws.size(); i++) staticHalves(pool, ws.get(i), xf[i], xq[i], Views.f32(ys.get(i)));
+        Runnable split = () -> {
+            for (int i = 0; i < ws.size(); i++) staticSplit(pool, ws.get(i), xf[i], xq[i], Views.f32(ys.get(i)));
         };
         long slice = Math.min(FOOTPRINT, bytes) & ~255L;
         float[] sink = new float[1];
@@ -139,16 +139,12 @@ public final class GemvShapes {
         Runnable loads = () -> {
             for (int i = 0; i < ws.size(); i++) {
                 PackedWeight w = ws.get(i);
-                int panels = w.panels, k = (int) w.cols();
-                pool.run(2, (t, worker) -> {
-                    int acc = 0;
-                    for (int p = t * panels / 2, to = (t + 1) * panels / 2; p < to; p++) acc += loadsOnly(w.data, w.offset(p, 0), k);
-                    isink[0] += acc;
-                });
+                int k = (int) w.cols();
+                isink[0] += eachPart(pool, w.panels, p -> loadsOnly(w.data, w.offset(p, 0), k));
             }
         };
         compare(spec + String.format(" (%d GEMVs, %.1f MB)", ws.size(), bytes / 1e6), bytes, slice, pairs, 10, read,
-                new String[] {"Gemv", "static halves", "probe per GEMV", "loads only"}, engine, halves, readChain, loads);
+                new String[] {"Gemv", "static split", "probe per GEMV", "loads only"}, engine, split, readChain, loads);
         if (Float.isNaN(sink[0])) System.out.println("NaN");
         ws.forEach(PackedWeight::close);
     }
@@ -198,14 +194,30 @@ public final class GemvShapes {
         return a0.add(a1).add(a2.add(a3)).lane(0);
     }
 
-    /** Gemv's one-row kernel over the whole panels of w, each thread one contiguous half. */
-    private static void staticHalves(WorkerPool pool, PackedWeight w, float[] x, float[] xq, MemorySegment out) {
-        int panels = w.panels, k = (int) w.cols(), whole = (int) (w.rows() / PackedWeight.PANEL);
-        pool.run(2, (t, worker) -> {
-            for (int p = t * panels / 2, to = Math.min(whole, (t + 1) * panels / 2); p < to; p++) {
-                Gemv.bf16Row(w.data, w.offset(p, 0), k, xq, x, out, 4L * PackedWeight.PANEL * p, null, 0, null);
-            }
+    /** Gemv's one-row kernel over the whole panels of w, each thread one contiguous part. */
+    private static void staticSplit(WorkerPool pool, PackedWeight w, float[] x, float[] xq, MemorySegment out) {
+        int k = (int) w.cols(), whole = (int) (w.rows() / PackedWeight.PANEL);
+        eachPart(pool, w.panels, p -> {
+            if (p < whole) Gemv.bf16Row(w.data, w.offset(p, 0), k, xq, x, out, 4L * PackedWeight.PANEL * p, null, 0, null);
+            return 0;
         });
+    }
+
+    /**
+     * Panels {@code [0, panels)} split statically, each of the pool's threads one contiguous part in
+     * order; returns the sum of what {@code panel} returned, for the caller to keep live.
+     */
+    private static int eachPart(WorkerPool pool, int panels, java.util.function.IntUnaryOperator panel) {
+        int parts = pool.threads();
+        int[] sums = new int[parts];
+        pool.run(parts, (t, worker) -> {
+            int acc = 0;
+            for (int p = t * panels / parts, to = (t + 1) * panels / parts; p < to; p++) acc += panel.applyAsInt(p);
+            sums[t] = acc;
+        });
+        int total = 0;
+        for (int v : sums) total += v;
+        return total;
     }
 
     private static PackedWeight randomWeight(String name, int k, int n) {
