@@ -1,9 +1,9 @@
 package io.jsgl.backend.avx512;
 
+import io.jsgl.cpu.kernels.Convert;
 import io.jsgl.spi.DType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -72,14 +72,9 @@ final class KvBlock {
             int slot = slotTable[base + j];
             kOff[j] = 4L * j * hdp;
             vOff[j] = 4L * j * vdp;
-            widenF16(cache.k, cache.kOffset(layer, kvHead, slot), hdp, kWide, kOff[j]);
-            widenF16(cache.v, cache.vOffset(layer, kvHead, slot), vdp, vWide, vOff[j]);
-        }
-    }
-
-    private static void widenF16(MemorySegment pool, long src, int n, MemorySegment dst, long at) {
-        for (int c = 0; c < n; c++) {
-            dst.set(ValueLayout.JAVA_FLOAT, at + 4L * c, Float.float16ToFloat(pool.get(ValueLayout.JAVA_SHORT_UNALIGNED, src + 2L * c)));
+            // the pool's offsets are bytes, Convert's source index counts f16 values
+            Convert.toF32(cache.k, DType.F16, cache.kOffset(layer, kvHead, slot) / 2, kWide, kOff[j], hdp, 1f);
+            Convert.toF32(cache.v, DType.F16, cache.vOffset(layer, kvHead, slot) / 2, vWide, vOff[j], vdp, 1f);
         }
     }
 
