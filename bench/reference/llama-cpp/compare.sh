@@ -12,7 +12,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 gguf="$lcpp/$(basename "$model").gguf"
 if [[ ! -f "$gguf" ]]; then
-  PYTHONPATH="$lcpp/root/usr/lib/python3/dist-packages" python3 "$here/hf_to_gguf.py" "$model" "$gguf"
+  python3 "$here/hf_to_gguf.py" "$model" "$gguf"
 fi
 for ((r = 0; r < rounds; r++)); do
   echo "== round $r"

@@ -1,16 +1,14 @@
 #!/usr/bin/env bash
-# Unpacks Debian unstable's llama.cpp (llama-bench, the ggml CPU backends for every x86 level,
-# python3-gguf) with the glibc and libstdc++ it was built against into DIR, and writes DIR/run,
+# Unpacks Debian unstable's llama.cpp (llama-bench and the ggml CPU backends for every x86 level)
+# with the glibc and libstdc++ it was built against into DIR, and writes DIR/run,
 # which starts a tool through that glibc's own loader: Debian 12 is too old to install the
 # packages, and nothing outside Debian's mirror and the npm registry downloads here.
 #   bash fetch-debian.sh /tmp/lcpp
 #   /tmp/lcpp/run llama-bench -m q05.gguf -t 2 -p 512 -n 0
-#   PYTHONPATH=/tmp/lcpp/root/usr/lib/python3/dist-packages python3 hf_to_gguf.py MODEL OUT.gguf
 set -euo pipefail
 dir=${1:?usage: fetch-debian.sh DIR}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-packages=(llama.cpp-tools libllama0 libggml0 libc6 libstdc++6 libgcc-s1 libgomp1 libssl3t64 libzstd1 libcurl4t64
-          python3-gguf)
+packages=(llama.cpp-tools libllama0 libggml0 libc6 libstdc++6 libgcc-s1 libgomp1 libssl3t64 libzstd1 libcurl4t64)
 mkdir -p "$dir/debs" "$dir/root"
 dir=$(cd "$dir" && pwd)
 curl -fsS -m 300 -o "$dir/Packages.xz" "$mirror/dists/sid/main/binary-amd64/Packages.xz"
