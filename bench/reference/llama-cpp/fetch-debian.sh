@@ -19,14 +19,5 @@ for p in "${packages[@]}"; do
   curl -fsS -m 300 -o "$dir/debs/$(basename "$file")" "$mirror/$file"
   dpkg-deb -x "$dir/debs/$(basename "$file")" "$dir/root"
 done
-lib=$dir/root/usr/lib/x86_64-linux-gnu
-# ggml looks for its CPU backends beside the executable, which is the loader when it is started
-# through one, so the loader goes into the backends' folder
-cp "$lib/ld-linux-x86-64.so.2" "$lib/ggml/backends0/ld.so"
-cat > "$dir/run" <<EOF
-#!/usr/bin/env bash
-exec "$lib/ggml/backends0/ld.so" --library-path "$lib:$lib/llama" "$dir/root/usr/bin/\$1" "\${@:2}" \\
-  2> >(grep -v 'failed to enumerate' >&2)
-EOF
-chmod +x "$dir/run"
+bash "$(dirname "${BASH_SOURCE[0]}")/write-runner.sh" "$dir"
 echo "llama.cpp $(awk '$0 == "Package: llama.cpp-tools" {f = 1} f && /^Version:/ {print $2; exit}' "$dir/Packages") in $dir"
