@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import io.jsgl.cpu.kernels.AttentionKernel;
 import io.jsgl.cpu.kernels.Convert;
 import io.jsgl.cpu.kernels.CpuKvCache;
+import io.jsgl.cpu.kernels.VectorExp;
 import io.jsgl.cpu.kernels.Views;
 import io.jsgl.cpu.kernels.WorkerPool;
 import io.jsgl.spi.AttentionBatch;
@@ -525,7 +526,7 @@ final class DnnlAttention implements AutoCloseable {
         FloatVector sum = FloatVector.zero(F);
         int j = lo;
         for (; j <= hi - F.length(); j += F.length()) {
-            FloatVector e = FloatVector.fromMemorySegment(F, sb, so + 4L * j, LE).sub(mx).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorExp.exp(FloatVector.fromMemorySegment(F, sb, so + 4L * j, LE).sub(mx));
             sum = sum.add(e);
             IntVector bits = e.reinterpretAsInts();
             IntVector rb = bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7fff))

@@ -43,10 +43,15 @@ final class BenchSupport {
 
     /** A dense f32 activation tensor of random values. */
     static Tensor activations(Backend b, int rows, int cols) {
+        return activations(b, rows, cols, 1f);
+    }
+
+    /** Uniform in {@code [-scale, scale]}. */
+    static Tensor activations(Backend b, int rows, int cols, float scale) {
         var buf = b.allocate(4L * rows * cols);
         float[] data = new float[rows * cols];
         Random rnd = new Random(7);
-        for (int i = 0; i < data.length; i++) data[i] = rnd.nextFloat() * 2 - 1;
+        for (int i = 0; i < data.length; i++) data[i] = (rnd.nextFloat() * 2 - 1) * scale;
         b.upload(MemorySegment.ofArray(data), buf, 0);
         return Tensor.of(buf, rows, cols, DType.F32);
     }

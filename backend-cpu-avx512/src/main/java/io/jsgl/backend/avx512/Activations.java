@@ -1,6 +1,7 @@
 package io.jsgl.backend.avx512;
 
 import io.jsgl.cpu.kernels.ParallelTask;
+import io.jsgl.cpu.kernels.VectorExp;
 import io.jsgl.cpu.kernels.Views;
 import io.jsgl.cpu.kernels.WorkerPool;
 
@@ -105,7 +106,7 @@ final class Activations implements ParallelTask {
 
     /** x * sigmoid(x) = x / (1 + e^-x). */
     private static FloatVector silu(FloatVector x) {
-        return x.div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+        return x.div(VectorExp.exp(x.neg()).add(1f));
     }
 
     /** 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */

@@ -3,6 +3,7 @@ package io.jsgl.backend.avx512;
 import io.jsgl.cpu.kernels.Bf16Lanes;
 import io.jsgl.cpu.kernels.ParallelTask;
 import io.jsgl.cpu.kernels.SharedPrefixPlan;
+import io.jsgl.cpu.kernels.VectorExp;
 import io.jsgl.cpu.kernels.Views;
 import io.jsgl.cpu.kernels.WorkerPool;
 
@@ -445,8 +446,8 @@ final class Attention implements ParallelTask {
         float mOld = sc.m[qi];
         float mNew = Math.max(mOld, blockMax);
         float corr = (float) Math.exp(mOld - mNew); // 0 for the first block, where mOld is -inf
-        FloatVector e0 = s0.sub(mNew).lanewise(VectorOperators.EXP);
-        FloatVector e1 = s1.sub(mNew).lanewise(VectorOperators.EXP);
+        FloatVector e0 = VectorExp.exp(s0.sub(mNew));
+        FloatVector e1 = VectorExp.exp(s1.sub(mNew));
         FloatVector both = e0.blend(0f, dead0).add(e1.blend(0f, dead1));
         float sum = both.reduceLanes(VectorOperators.ADD);
         e0.intoArray(p, at);

@@ -1,5 +1,6 @@
 package io.jsgl.backend.avx512;
 
+import io.jsgl.cpu.kernels.VectorExp;
 import io.jsgl.spi.DType;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -205,7 +206,7 @@ final class DecodeGroup {
         FloatVector sum = FloatVector.zero(F);
         for (int j = 0; j < n; j += 16) {
             VectorMask<Float> dead = F.indexInRange(j, n).not();
-            FloatVector e = FloatVector.fromArray(F, p, at + j).sub(mNew).lanewise(VectorOperators.EXP).blend(0f, dead);
+            FloatVector e = VectorExp.exp(FloatVector.fromArray(F, p, at + j).sub(mNew)).blend(0f, dead);
             e.intoArray(p, at + j);
             sum = sum.add(e);
         }

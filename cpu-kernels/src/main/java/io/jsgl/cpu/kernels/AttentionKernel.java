@@ -306,10 +306,10 @@ public final class AttentionKernel {
         s3 = ninf.blend(s3, F.indexInRange(3 * B - lo, hi - lo));
         float mOld = m[pair];
         float mx = Math.max(mOld, s0.max(s1).max(s2.max(s3)).reduceLanes(VectorOperators.MAX));
-        FloatVector p0 = s0.sub(mx).lanewise(VectorOperators.EXP);
-        FloatVector p1 = s1.sub(mx).lanewise(VectorOperators.EXP);
-        FloatVector p2 = s2.sub(mx).lanewise(VectorOperators.EXP);
-        FloatVector p3 = s3.sub(mx).lanewise(VectorOperators.EXP);
+        FloatVector p0 = VectorExp.exp(s0.sub(mx));
+        FloatVector p1 = VectorExp.exp(s1.sub(mx));
+        FloatVector p2 = VectorExp.exp(s2.sub(mx));
+        FloatVector p3 = VectorExp.exp(s3.sub(mx));
         float corr = mOld == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(mOld - mx);
         l[pair] = l[pair] * corr + p0.add(p1).add(p2.add(p3)).reduceLanes(VectorOperators.ADD);
         m[pair] = mx;

@@ -140,7 +140,7 @@ public final class Elementwise {
         for (; i <= cols - L; i += L) {
             FloatVector g = FloatVector.fromMemorySegment(F, gs, go + 4L * i, LE);
             FloatVector u = FloatVector.fromMemorySegment(F, us, uo + 4L * i, LE);
-            g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(u).intoMemorySegment(os, oo + 4L * i, LE);
+            g.div(VectorExp.exp(g.neg()).add(1f)).mul(u).intoMemorySegment(os, oo + 4L * i, LE);
         }
         for (; i < cols; i++) {
             float g = gs.get(FLOAT, go + 4L * i);
