@@ -43,6 +43,11 @@ final class Attention implements ParallelTask {
     /** Queries of a work item from which its key blocks are transposed for scoring: one tile. */
     private static final int TRANSPOSE_MIN_QUERIES = TILE;
     /**
+     * How far a score may lie above a query's reference point m before m moves: probabilities and
+     * the denominator then stay below e^8 times their normalized size, far inside f32's range.
+     */
+    private static final float HEADROOM = 8f;
+    /**
      * Heads of a decode row's group from which {@link DecodeGroup} takes the row. Below four its
      * passes would be mostly padding; at four, with loops of its own, it beats this class's walk.
      */
@@ -435,17 +440,24 @@ final class Attention implements ParallelTask {
             s0 = s0.div(cap).lanewise(VectorOperators.TANH).mul(cap);
             s1 = s1.div(cap).lanewise(VectorOperators.TANH).mul(cap);
         }
-        // One reduction for the max and one for the sum, over both vectors at once (a reduction is
-        // a chain of shuffles); dead lanes, outside [ja, je), become -inf before the max and 0
-        // before the sum. The masks are built even for a whole block (then empty): a mask that may
+        // Reductions run over both vectors at once (a reduction is a chain of shuffles); dead lanes,
+        // outside [ja, je), become -inf before the max and 0 before the sum. The masks are built even for a whole block (then empty): a mask that may
         // be null stops C2 from intrinsifying the blends, which then run the Vector API's Java fallback.
         VectorMask<Float> dead0 = F.indexInRange(0, je).andNot(F.indexInRange(0, ja)).not();
         VectorMask<Float> dead1 = F.indexInRange(16, je).andNot(F.indexInRange(16, ja)).not();
-        FloatVector top = s0.blend(Float.NEGATIVE_INFINITY, dead0).max(s1.blend(Float.NEGATIVE_INFINITY, dead1));
-        float blockMax = top.reduceLanes(VectorOperators.MAX);
+        // The reference point m only has to keep exp(s - m) in range, not be the max: it moves, with
+        // a reduction and a rescale, only when a live score passes m + HEADROOM, which after the
+        // first blocks is rare (a compare and a mask test instead of a reduction on the critical path).
         float mOld = sc.m[qi];
-        float mNew = Math.max(mOld, blockMax);
-        float corr = (float) Math.exp(mOld - mNew); // 0 for the first block, where mOld is -inf
+        float bound = mOld + HEADROOM;
+        float mNew = mOld;
+        float corr = 1f;
+        if (s0.compare(VectorOperators.GT, bound).andNot(dead0).or(s1.compare(VectorOperators.GT, bound).andNot(dead1))
+                .anyTrue()) {
+            FloatVector top = s0.blend(Float.NEGATIVE_INFINITY, dead0).max(s1.blend(Float.NEGATIVE_INFINITY, dead1));
+            mNew = Math.max(mOld, top.reduceLanes(VectorOperators.MAX));
+            corr = (float) Math.exp(mOld - mNew); // 0 for the first block, where mOld is -inf
+        }
         FloatVector e0 = VectorExp.exp(s0.sub(mNew));
         FloatVector e1 = VectorExp.exp(s1.sub(mNew));
         FloatVector both = e0.blend(0f, dead0).add(e1.blend(0f, dead1));
