@@ -31,6 +31,11 @@ final class BenchOfflineCommand implements Callable<Integer> {
     @Option(names = "--shared-prefix-len", defaultValue = "1000", paramLabel = "L") int sharedPrefixLen;
     @Option(names = "--random-range-ratio", defaultValue = "1.0", paramLabel = "R", description = "lengths drawn from [R*len, len]") double rangeRatio;
     @Option(names = "--seed", defaultValue = "1", paramLabel = "S") long seed;
+    @Option(names = "--temperature", defaultValue = "0", paramLabel = "T",
+            description = "sampling temperature of every request (default 0: greedy, as SGLang's bench_serving)")
+    float temperature;
+    @Option(names = "--top-p", defaultValue = "1", paramLabel = "P", description = "nucleus sampling mass of every request")
+    float topP;
     @Option(names = "--skip-warmup", description = "no untimed warm-up batch (by default up to 16 prompts of the same kind, "
             + "other tokens, 8 new tokens each, then the prefix cache is flushed)")
     boolean skipWarmup;
@@ -38,6 +43,7 @@ final class BenchOfflineCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (numPrompts < 1) throw new IllegalArgumentException("--num-prompts must be >= 1");
+        params(1, seed).validate(Integer.MAX_VALUE); // a bad --temperature or --top-p fails before the model loads
         try (Engine e = Engine.open(engine.build(model))) {
             int vocab = e.modelConfig().vocabSize();
             List<BenchDataset.Prompt> prompts = prompts(numPrompts, outputLen, vocab, seed);
@@ -50,8 +56,7 @@ final class BenchOfflineCommand implements Callable<Integer> {
             List<CompletableFuture<RequestTiming>> futures = new ArrayList<>();
             long start = System.nanoTime();
             for (BenchDataset.Prompt p : prompts) {
-                var params = SamplingParams.builder().temperature(0).maxNewTokens(p.outputLen()).ignoreEos(true).build();
-                futures.add(submit(e, p, params, () -> bar.update(finished.incrementAndGet())));
+                futures.add(submit(e, p, params(p.outputLen(), seed + futures.size()), () -> bar.update(finished.incrementAndGet())));
             }
             List<RequestTiming> timings = futures.stream().map(CompletableFuture::join).toList();
             double duration = (System.nanoTime() - start) / 1e9;
@@ -80,11 +85,16 @@ final class BenchOfflineCommand implements Callable<Integer> {
      * compiled the kernels the timed run uses), with other tokens, then the prefix cache is flushed
      * so the timed run's cache hits are its own.
      */
+    /** The timed and the warm-up requests sample alike, so the warm-up compiles the sampler the run uses. */
+    private SamplingParams params(int maxNewTokens, long requestSeed) {
+        return SamplingParams.builder().temperature(temperature).topP(topP).seed(requestSeed).maxNewTokens(maxNewTokens)
+                .ignoreEos(true).build();
+    }
+
     private void warmUp(Engine e, int vocab) {
         var warm = prompts(Math.min(numPrompts, 16), Math.min(outputLen, 8), vocab, seed + 7919);
-        var params = SamplingParams.builder().temperature(0).maxNewTokens(Math.min(outputLen, 8)).ignoreEos(true).build();
         List<CompletableFuture<RequestTiming>> futures = new ArrayList<>();
-        for (BenchDataset.Prompt p : warm) futures.add(submit(e, p, params, () -> {}));
+        for (BenchDataset.Prompt p : warm) futures.add(submit(e, p, params(Math.min(outputLen, 8), seed), () -> {}));
         futures.forEach(CompletableFuture::join);
         for (int tries = 0; !e.flushCache(); tries++) {
             if (tries > 1000) throw new IllegalStateException("prefix cache still busy after the warm-up");
