@@ -98,17 +98,7 @@ public final class RequestSampler {
     }
 
     private int sampleFrom(float[] logits) {
-        float invT = 1f / params.temperature();
-        float max = Float.NEGATIVE_INFINITY;
-        for (float l : logits) max = Math.max(max, l);
-        double sum = 0;
-        for (int v = 0; v < vocab; v++) {
-            float p = (float) Math.exp((logits[v] - max) * invT);
-            probs[v] = p;
-            sum += p;
-        }
-        float maxProb = (float) (1.0 / sum);
-        for (int v = 0; v < vocab; v++) probs[v] /= (float) sum;
+        float maxProb = TemperatureSoftmax.apply(logits, vocab, params.temperature(), probs);
         if (params.topK() <= 0 && params.topP() >= 1f && params.minP() == 0f) {
             double r = random.nextDouble();
             for (int v = 0; v < vocab; v++) {
