@@ -167,16 +167,13 @@ public final class RequestSampler {
 
     /** Log-softmax of raw logits for the chosen token and the top alternatives. */
     public static TokenLogprob logprob(float[] logits, int token, int top) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (float l : logits) max = Math.max(max, l);
-        double sum = 0;
-        for (float l : logits) sum += Math.exp(l - max);
-        float logZ = (float) (max + Math.log(sum));
+        float logZ = TemperatureSoftmax.logSumExp(logits, logits.length);
         List<TokenLogprob.Candidate> best = List.of();
         if (top > 0) {
             int[] idx = new int[top];
             Arrays.fill(idx, -1);
             for (int v = 0; v < logits.length; v++) {
+                if (idx[top - 1] >= 0 && logits[v] <= logits[idx[top - 1]]) continue; // most tokens: one compare
                 for (int j = 0; j < top; j++) {
                     if (idx[j] < 0 || logits[v] > logits[idx[j]]) {
                         System.arraycopy(idx, j, idx, j + 1, top - j - 1);

@@ -25,28 +25,39 @@ final class TemperatureSoftmax {
      */
     static float apply(float[] logits, int n, float temperature, float[] probs) {
         float max = max(logits, n);
-        float invT = 1f / temperature;
+        float inv = (float) (1.0 / expSum(logits, n, max, 1f / temperature, probs));
         int v = 0;
-        FloatVector sumV = FloatVector.zero(F);
-        for (int bound = F.loopBound(n); v < bound; v += F.length()) {
-            FloatVector x = FloatVector.fromArray(F, logits, v).sub(max).mul(invT);
-            FloatVector e = x.max(LOWEST).lanewise(VectorOperators.EXP).blend(0f, x.lt(LOWEST));
-            e.intoArray(probs, v);
-            sumV = sumV.add(e);
-        }
-        double sum = sumV.reduceLanes(VectorOperators.ADD);
-        for (; v < n; v++) {
-            float x = (logits[v] - max) * invT;
-            probs[v] = x < LOWEST ? 0f : (float) Math.exp(x);
-            sum += probs[v];
-        }
-        float inv = (float) (1.0 / sum);
-        v = 0;
         for (int bound = F.loopBound(n); v < bound; v += F.length()) {
             FloatVector.fromArray(F, probs, v).mul(inv).intoArray(probs, v);
         }
         for (; v < n; v++) probs[v] *= inv;
         return inv; // the max logit's probability, exp(0) / sum
+    }
+
+    /** {@code log(sum_v exp(logits[v]))}, the log-softmax's normalizer, at temperature 1. */
+    static float logSumExp(float[] logits, int n) {
+        float max = max(logits, n);
+        return (float) (max + Math.log(expSum(logits, n, max, 1f, null)));
+    }
+
+    /** {@code sum_v exp((logits[v] - max) * invT)}, each term also written to {@code terms} unless it is null. */
+    private static double expSum(float[] logits, int n, float max, float invT, float[] terms) {
+        int v = 0;
+        FloatVector sumV = FloatVector.zero(F);
+        for (int bound = F.loopBound(n); v < bound; v += F.length()) {
+            FloatVector x = FloatVector.fromArray(F, logits, v).sub(max).mul(invT);
+            FloatVector e = x.max(LOWEST).lanewise(VectorOperators.EXP).blend(0f, x.lt(LOWEST));
+            if (terms != null) e.intoArray(terms, v);
+            sumV = sumV.add(e);
+        }
+        double sum = sumV.reduceLanes(VectorOperators.ADD);
+        for (; v < n; v++) {
+            float x = (logits[v] - max) * invT;
+            float e = x < LOWEST ? 0f : (float) Math.exp(x);
+            if (terms != null) terms[v] = e;
+            sum += e;
+        }
+        return sum;
     }
 
     static float max(float[] x, int n) {

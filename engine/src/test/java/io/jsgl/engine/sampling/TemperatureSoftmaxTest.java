@@ -42,6 +42,21 @@ class TemperatureSoftmaxTest {
     }
 
     @Test
+    void logSumExpMatchesDoublePrecision() {
+        Random rnd = new Random(5);
+        for (int n : new int[] {1, 17, 151_936}) {
+            float[] logits = new float[n];
+            for (int v = 0; v < n; v++) logits[v] = (float) rnd.nextGaussian() * 10 + 30;
+            if (n > 1) logits[n - 1] = Float.NEGATIVE_INFINITY;
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (float l : logits) max = Math.max(max, l);
+            for (float l : logits) sum += Math.exp(l - max);
+            double want = max + Math.log(sum);
+            assertEquals(want, TemperatureSoftmax.logSumExp(logits, n), 1e-5 * Math.abs(want), "n " + n);
+        }
+    }
+
+    @Test
     void maxSeesTheTail() {
         float[] x = new float[35];
         x[34] = 5f;
