@@ -1,6 +1,7 @@
 package io.jsgl.backend.amx;
 
 import io.jsgl.cpu.kernels.Bf16Lanes;
+import io.jsgl.cpu.kernels.StreamRanges;
 import io.jsgl.cpu.kernels.Views;
 import io.jsgl.cpu.kernels.WorkerPool;
 import io.jsgl.spi.Tensor;
@@ -19,7 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
  * rows wastes most of its work at M = 1, where the job is only to read the weights once at memory
  * speed: here each 32-bit lane of a load holds one output channel's VNNI pair (2 consecutive K
  * values), widened with shifts and accumulated in f32 with broadcast activations. Threads split
- * the N blocks; activations stay f32.
+ * the N blocks; activations stay f32. Nothing is allocated per call.
  */
 final class Gemv {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
@@ -27,11 +28,24 @@ final class Gemv {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
-    private final WorkerPool pool;
+    /**
+     * One contiguous run of N blocks per thread, as cpu-avx512's GEMV does: blocks handed out in
+     * turn (eight chunks a thread) broke each thread's reads into jumps between streams.
+     */
+    private final StreamRanges ranges;
+    private final StreamRanges.Body blocksBody = this::blocks;
     private float[] xs = new float[0];
 
+    // the current call, published to the workers by the pool
+    private PackedLinear w;
+    private MemorySegment bias;
+    private Tensor out;
+    private MemorySegment os;
+    private int rows;
+    private int kp;
+
     Gemv(WorkerPool pool) {
-        this.pool = pool;
+        this.ranges = new StreamRanges(pool);
     }
 
     /**
@@ -54,23 +68,32 @@ final class Gemv {
             for (int k = 0; k < w.k; k++) xv[m * kp + k] = xseg.get(FLOAT, xo + 4L * k);
             java.util.Arrays.fill(xv, m * kp + w.k, (m + 1) * kp, 0f);
         }
-        MemorySegment os = Views.f32(out);
-        int nBlocks = lay.paddedN() / lay.nBlock();
-        int chunks = Math.min(nBlocks, 8 * pool.threads());
-        pool.run(chunks, (c, worker) -> {
-            int b0 = Views.chunkStart(c, chunks, nBlocks);
-            int b1 = Views.chunkStart(c + 1, chunks, nBlocks);
-            for (int nb = b0; nb < b1; nb++) {
-                for (int m = 0; m < rows; m++) {
-                    long outRow = Views.at(out, m, 0);
-                    if (lay.nBlock() == 32 && lay.strideK() == lay.blockElements()) {
-                        bf16Block32Quarters(w, lay, nb, xv, m * kp, bias, os, outRow);
-                    } else {
-                        bf16Block(w, lay, nb, xv, m * kp, bias, os, outRow);
-                    }
-                }
+        this.w = w;
+        this.bias = bias;
+        this.out = out;
+        this.os = Views.f32(out);
+        this.rows = rows;
+        this.kp = kp;
+        try {
+            ranges.run(lay.paddedN() / lay.nBlock(), 1, blocksBody);
+        } finally {
+            this.w = null;
+            this.bias = null;
+            this.out = null;
+            this.os = null;
+        }
+    }
+
+    private void blocks(int from, int to, int worker) {
+        BlockedLayout lay = w.layout;
+        boolean quarters = lay.nBlock() == 32 && lay.strideK() == lay.blockElements();
+        for (int nb = from; nb < to; nb++) {
+            for (int m = 0; m < rows; m++) {
+                long outRow = Views.at(out, m, 0);
+                if (quarters) bf16Block32Quarters(w, lay, nb, xs, m * kp, bias, os, outRow);
+                else bf16Block(w, lay, nb, xs, m * kp, bias, os, outRow);
             }
-        });
+        }
     }
 
     /**
