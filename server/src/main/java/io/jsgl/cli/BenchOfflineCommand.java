@@ -80,17 +80,17 @@ final class BenchOfflineCommand implements Callable<Integer> {
         };
     }
 
-    /**
-     * As SGLang's bench_offline_throughput: an untimed batch like the benchmark's (so the JIT has
-     * compiled the kernels the timed run uses), with other tokens, then the prefix cache is flushed
-     * so the timed run's cache hits are its own.
-     */
     /** The timed and the warm-up requests sample alike, so the warm-up compiles the sampler the run uses. */
     private SamplingParams params(int maxNewTokens, long requestSeed) {
         return SamplingParams.builder().temperature(temperature).topP(topP).seed(requestSeed).maxNewTokens(maxNewTokens)
                 .ignoreEos(true).build();
     }
 
+    /**
+     * As SGLang's bench_offline_throughput: an untimed batch like the benchmark's (so the JIT has
+     * compiled the kernels the timed run uses), with other tokens, then the prefix cache is flushed
+     * so the timed run's cache hits are its own.
+     */
     private void warmUp(Engine e, int vocab) {
         var warm = prompts(Math.min(numPrompts, 16), Math.min(outputLen, 8), vocab, seed + 7919);
         List<CompletableFuture<RequestTiming>> futures = new ArrayList<>();

@@ -441,8 +441,9 @@ final class Attention implements ParallelTask {
             s1 = s1.div(cap).lanewise(VectorOperators.TANH).mul(cap);
         }
         // Reductions run over both vectors at once (a reduction is a chain of shuffles); dead lanes,
-        // outside [ja, je), become -inf before the max and 0 before the sum. The masks are built even for a whole block (then empty): a mask that may
-        // be null stops C2 from intrinsifying the blends, which then run the Vector API's Java fallback.
+        // outside [ja, je), become -inf before the max and 0 before the sum. The masks are built
+        // even for a whole block (then empty): a mask that may be null stops C2 from intrinsifying
+        // the blends, which then run the Vector API's Java fallback.
         VectorMask<Float> dead0 = F.indexInRange(0, je).andNot(F.indexInRange(0, ja)).not();
         VectorMask<Float> dead1 = F.indexInRange(16, je).andNot(F.indexInRange(16, ja)).not();
         // The reference point m only has to keep exp(s - m) in range, not be the max: it moves, with

@@ -8,11 +8,11 @@ import jdk.incubator.vector.VectorOperators;
  *
  * <p>C2 implements {@code VectorOperators.EXP} with Intel's SVML, which sends a vector to a scalar
  * fallback whenever a lane's result leaves the normal range below, at about x < -87.4: a vector
- * of such lanes costs eight times as much (measured on this project's Xeons, 85 against 11 ns per
- * 16 lanes). Softmax meets those lanes all the time, as scores far below the running max, and so
- * does a sigmoid of a large input. Here those lanes are 0 instead, which is the value an FTZ
- * machine gives them and below anything a softmax denominator or a sigmoid's {@code 1 + e^-x}
- * can hold; {@code -inf} still gives 0, and NaN stays NaN.
+ * of such lanes costs eight times as much (on the 2-core development VM, 85 against 11 ns per 16
+ * lanes). Softmax meets those lanes wherever scores lie far below the running max, as in peaked
+ * heads, and so does a sigmoid of a large input. Here those lanes are 0 instead: the value an FTZ
+ * machine gives them, and below anything a softmax denominator or a sigmoid's {@code 1 + e^-x}
+ * can hold. {@code -inf} still gives 0, and NaN stays NaN.
  */
 public final class VectorExp {
     /** The lowest argument whose result is still a normal float (e^-87 = 1.6e-38). */
