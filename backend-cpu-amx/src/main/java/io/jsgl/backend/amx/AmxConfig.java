@@ -9,8 +9,8 @@ import java.util.Locale;
  * <ul>
  *   <li>{@code quantization}: {@code none} (default) or {@code w8a8_int8};</li>
  *   <li>{@code amx.max-isa}: caps oneDNN's ISA (as {@code ONEDNN_MAX_CPU_ISA}), e.g. {@code avx512_core_bf16};</li>
- *   <li>{@code amx.gemv-max-rows}: largest batch the bf16 Java GEMV serves instead of oneDNN (default 4; 0 =
- *       oneDNN always). Alone, oneDNN's M=1 brgemm streams faster on the 16-core Sapphire Rapids (75-83 against
+ *   <li>{@code amx.gemv-max-rows}: largest batch the bf16 Java GEMV serves instead of oneDNN (default and
+ *       most 4, which share one pass over the weights; 0 = oneDNN always). Alone, oneDNN's M=1 brgemm streams faster on the 16-core Sapphire Rapids (75-83 against
  *       50-74 GB/s), but inside a decode step, between Java ops, each call also wakes the OpenMP team, and
  *       Llama-3.2-1B decoded at 18.9 tok/s that way against 21.8 with the GEMV;</li>
  *   <li>{@code amx.attention-min-rows}: a sequence with at least this many new rows (prefill) runs its
@@ -54,6 +54,9 @@ record AmxConfig(int threads, boolean int8, String maxIsa, int gemvMaxRows, long
                     + "' (none or " + W8A8 + ")");
         };
         int gemv = Integer.parseInt(o.property("amx.gemv-max-rows", "4").trim());
+        if (gemv < 0 || gemv > Gemv.MAX_ROWS) {
+            throw new IllegalArgumentException("cpu-amx: amx.gemv-max-rows must be 0 to " + Gemv.MAX_ROWS + ", not " + gemv);
+        }
         long spin = Long.parseLong(o.property("amx.spin-us", "50").trim()) * 1000;
         int verbose = Integer.parseInt(o.property("amx.verbose", "-1").trim());
         boolean profile = Boolean.parseBoolean(o.property("amx.profile", "false").trim());

@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class GemvLayoutTest {
     @ParameterizedTest(name = "K {0} N {1}, {2} cols a block, K outer {3}, {4} rows")
     @CsvSource({"96,64,32,false,1", "96,64,32,true,1", "64,48,16,false,2", "64,48,16,true,3", "160,128,64,false,4",
-            "160,128,64,true,1"})
+            "160,128,64,true,1", "96,80,32,false,2", "96,64,32,false,3", "128,112,32,false,4"})
     void matchesDoubleSums(int k, int n, int nBlock, boolean kOuter, int rows) {
         OneDnn.init(null);
         int kInner = 16;
