@@ -201,7 +201,9 @@ final class Gemv {
         long s0 = 2L * nb * lay.strideN();
         long hb = 128L * half;
         FloatVector z = FloatVector.zero(F);
-        // a<row><16-column half><stream>
+        // a<row><16-column half><stream>. The rows are written out one by one: the Vector API boxes
+        // arrays of vectors, and a helper per row would pass vectors across a call that C2, at this
+        // method's node count, leaves out of line.
         FloatVector a000 = z, a010 = z, a100 = z, a110 = z, a200 = z, a210 = z, a300 = z, a310 = z;
         FloatVector a001 = z, a011 = z, a101 = z, a111 = z, a201 = z, a211 = z, a301 = z, a311 = z;
         for (int r = 0; r < half; r++) {
