@@ -43,8 +43,13 @@ static uint8_t *hugeAlloc(size_t n) {
     return p;
 }
 
+// With reg set, each line is loaded once into a register, as C2 compiles Gemv's loops; otherwise
+// gcc folds the loads into the shift and the AND, so that each line is read twice from L1. The
+// empty asm is what keeps gcc from folding; reg is a constant at every call, so it costs nothing.
+#define KEEP_IN_REGISTERS(...) if (reg) __asm__ volatile("" : __VA_ARGS__)
+
 // Gemv.bf16Row: four streams, one per quarter of the panel's columns
-static void fourStreams(int p) {
+static inline __attribute__((always_inline)) void fourStreamsLoop(int p, int reg) {
     const uint8_t *b = weights + (size_t)p * K * 64;
     const int q = K / 4;
     const __m512i high = _mm512_set1_epi32((int)0xffff0000);
@@ -52,6 +57,7 @@ static void fourStreams(int p) {
     for (int c = 0; c < q; c++) {
         __m512i w0 = _mm512_load_si512(b + 64 * c), w1 = _mm512_load_si512(b + 64 * (c + q));
         __m512i w2 = _mm512_load_si512(b + 64 * (c + 2 * q)), w3 = _mm512_load_si512(b + 64 * (c + 3 * q));
+        KEEP_IN_REGISTERS("+v"(w0), "+v"(w1), "+v"(w2), "+v"(w3));
         __m512 x0 = _mm512_set1_ps(xq[4 * c]), x1 = _mm512_set1_ps(xq[4 * c + 1]);
         __m512 x2 = _mm512_set1_ps(xq[4 * c + 2]), x3 = _mm512_set1_ps(xq[4 * c + 3]);
         lo0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w0, 16)), x0, lo0);
@@ -68,13 +74,14 @@ static void fourStreams(int p) {
 }
 
 // one sequential stream, two lines per step (the Java version of this ran at 0.69-0.76 of the probe,
-// as oneStreamReg below does; only when C2 unrolled it eight times did it read 0.96-0.99)
-static void oneStream(int p) {
+// as oneStreamReg does; only when C2 unrolled it eight times did it read 0.96-0.99)
+static inline __attribute__((always_inline)) void oneStreamLoop(int p, int reg) {
     const uint8_t *b = weights + (size_t)p * K * 64;
     const __m512i high = _mm512_set1_epi32((int)0xffff0000);
     __m512 lo0 = _mm512_setzero_ps(), lo1 = lo0, hi0 = lo0, hi1 = lo0;
     for (int c = 0; c < K; c += 2) {
         __m512i w0 = _mm512_load_si512(b + 64 * c), w1 = _mm512_load_si512(b + 64 * c + 64);
+        KEEP_IN_REGISTERS("+v"(w0), "+v"(w1));
         __m512 x0 = _mm512_set1_ps(xq[c]), x1 = _mm512_set1_ps(xq[c + 1]);
         lo0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w0, 16)), x0, lo0);
         hi0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(w0, high)), x0, hi0);
@@ -85,49 +92,10 @@ static void oneStream(int p) {
     _mm512_storeu_ps(out + 32 * p + 16, _mm512_add_ps(hi0, hi1));
 }
 
-// the same two loops with each line loaded once into a register, as C2 compiles Gemv's loops (gcc
-// folds the loads above into the shift and the AND, so each line is read twice from L1); the empty
-// asm keeps gcc from folding them here
-static void fourStreamsReg(int p) {
-    const uint8_t *b = weights + (size_t)p * K * 64;
-    const int q = K / 4;
-    const __m512i high = _mm512_set1_epi32((int)0xffff0000);
-    __m512 lo0 = _mm512_setzero_ps(), lo1 = lo0, lo2 = lo0, lo3 = lo0, hi0 = lo0, hi1 = lo0, hi2 = lo0, hi3 = lo0;
-    for (int c = 0; c < q; c++) {
-        __m512i w0 = _mm512_load_si512(b + 64 * c), w1 = _mm512_load_si512(b + 64 * (c + q));
-        __m512i w2 = _mm512_load_si512(b + 64 * (c + 2 * q)), w3 = _mm512_load_si512(b + 64 * (c + 3 * q));
-        __asm__ volatile("" : "+v"(w0), "+v"(w1), "+v"(w2), "+v"(w3));
-        __m512 x0 = _mm512_set1_ps(xq[4 * c]), x1 = _mm512_set1_ps(xq[4 * c + 1]);
-        __m512 x2 = _mm512_set1_ps(xq[4 * c + 2]), x3 = _mm512_set1_ps(xq[4 * c + 3]);
-        lo0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w0, 16)), x0, lo0);
-        hi0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(w0, high)), x0, hi0);
-        lo1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w1, 16)), x1, lo1);
-        hi1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(w1, high)), x1, hi1);
-        lo2 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w2, 16)), x2, lo2);
-        hi2 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(w2, high)), x2, hi2);
-        lo3 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w3, 16)), x3, lo3);
-        hi3 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(w3, high)), x3, hi3);
-    }
-    _mm512_storeu_ps(out + 32 * p, _mm512_add_ps(_mm512_add_ps(lo0, lo1), _mm512_add_ps(lo2, lo3)));
-    _mm512_storeu_ps(out + 32 * p + 16, _mm512_add_ps(_mm512_add_ps(hi0, hi1), _mm512_add_ps(hi2, hi3)));
-}
-
-static void oneStreamReg(int p) {
-    const uint8_t *b = weights + (size_t)p * K * 64;
-    const __m512i high = _mm512_set1_epi32((int)0xffff0000);
-    __m512 lo0 = _mm512_setzero_ps(), lo1 = lo0, hi0 = lo0, hi1 = lo0;
-    for (int c = 0; c < K; c += 2) {
-        __m512i w0 = _mm512_load_si512(b + 64 * c), w1 = _mm512_load_si512(b + 64 * c + 64);
-        __asm__ volatile("" : "+v"(w0), "+v"(w1));
-        __m512 x0 = _mm512_set1_ps(xq[c]), x1 = _mm512_set1_ps(xq[c + 1]);
-        lo0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w0, 16)), x0, lo0);
-        hi0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(w0, high)), x0, hi0);
-        lo1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w1, 16)), x1, lo1);
-        hi1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(w1, high)), x1, hi1);
-    }
-    _mm512_storeu_ps(out + 32 * p, _mm512_add_ps(lo0, lo1));
-    _mm512_storeu_ps(out + 32 * p + 16, _mm512_add_ps(hi0, hi1));
-}
+static void fourStreams(int p) { fourStreamsLoop(p, 0); }
+static void fourStreamsReg(int p) { fourStreamsLoop(p, 1); }
+static void oneStream(int p) { oneStreamLoop(p, 0); }
+static void oneStreamReg(int p) { oneStreamLoop(p, 1); }
 
 // BandwidthProbe.sum
 static float probeSum(size_t from, size_t to) {
